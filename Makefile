@@ -1,0 +1,47 @@
+# Altaviz — two commands: `make run` (set up everything, run the pipeline), `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LIB_SOURCES := $(shell find lib/src sql -type f -not -name '*.pyc' 2>/dev/null) lib/pyproject.toml
+export ALTAVIZ_HOME ?= $(CURDIR)/.altaviz
+
+.PHONY: setup run test test-python test-frontend lint wheel dashboard db-stop clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The wheel, not an editable install: tests and notebooks use exactly what Fabric would install.
+$(VENV)/.altaviz-installed: $(BIN)/python $(LIB_SOURCES)
+	$(BIN)/pip install --quiet './lib[local,dev]'
+	$(BIN)/pip install --quiet --no-deps --force-reinstall ./lib
+	touch $@
+
+setup: $(VENV)/.altaviz-installed
+
+run: setup
+	$(BIN)/altaviz run $(RUN_ARGS)
+
+test: test-python test-frontend
+
+test-python: setup
+	$(BIN)/pytest
+
+test-frontend: setup
+	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm test; fi
+
+lint: setup
+	$(BIN)/ruff check lib tests
+
+wheel: setup
+	$(BIN)/python -m build --wheel --outdir dist lib
+
+dashboard: setup
+	$(BIN)/altaviz db start
+	cd frontend && npm ci --no-audit --no-fund && npm run build && npm run start
+
+db-stop:
+	-$(BIN)/altaviz db stop
+
+clean: db-stop
+	rm -rf $(ALTAVIZ_HOME) dist lib/dist

@@ -1,0 +1,124 @@
+"""``altaviz``: run the pipeline locally, manage the embedded database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from altaviz import runtime
+
+app = typer.Typer(help="Altaviz: predictive maintenance for compressor fleets.", no_args_is_help=True)
+db_app = typer.Typer(help="The local serving database (embedded PostgreSQL).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+DEFAULT_PIPELINE = Path("pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json")
+
+
+def _parse_params(values: list[str]) -> dict[str, str]:
+    params = {}
+    for item in values:
+        if "=" not in item:
+            raise typer.BadParameter(f"--param takes NAME=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        params[key.strip()] = value
+    return params
+
+
+def _table_rows(home: Path) -> dict[str, int]:
+    """Row counts of every lakehouse table, read from the Delta log by delta-rs (no Spark start)."""
+    from deltalake import DeltaTable
+
+    counts = {}
+    for path in sorted((home / "lakehouse" / "Tables").glob("*/_delta_log")):
+        actions = DeltaTable(str(path.parent)).get_add_actions(flatten=True)
+        counts[path.parent.name] = int(sum(actions.column("num_records").to_pylist()))
+    return counts
+
+
+def _print_summary(result: Any, home: Path) -> None:
+    steps = Table(title=f"run {result.run_id}")
+    for col in ("step", "status", "seconds", "result"):
+        steps.add_column(col)
+    for a in result.activities:
+        headline = {k: v for k, v in (a.exit_value or {}).items() if not isinstance(v, dict)}
+        steps.add_row(a.name, a.status, f"{a.seconds:.1f}", a.error or json.dumps(headline)[:110])
+    console.print(steps)
+    if (home / "lakehouse" / "Tables").exists():
+        rows = Table(title="lakehouse tables")
+        rows.add_column("table")
+        rows.add_column("rows", justify="right")
+        for name, n in _table_rows(home).items():
+            rows.add_row(name, f"{n:,}")
+        console.print(rows)
+    exits = {a.name: a.exit_value or {} for a in result.activities}
+    silver = exits.get("03_silver", {})
+    gold = exits.get("04_gold", {})
+    if silver or gold:
+        console.print(
+            f"quarantined this run: {silver.get('quarantined', 0)}  "
+            f"alert episodes: {gold.get('alert_episodes', 0)} "
+            f"(critical {gold.get('critical_episodes', 0)}, active {gold.get('active_episodes', 0)})"
+        )
+
+
+@app.command()
+def run(
+    param: Annotated[list[str], typer.Option("--param", "-p", help="Pipeline parameter NAME=VALUE (repeatable).")] = [],  # noqa: B006
+    pipeline: Annotated[Path, typer.Option(help="Fabric pipeline-content.json to execute.")] = DEFAULT_PIPELINE,
+    notebooks: Annotated[Path, typer.Option(help="Folder with the *.Notebook items.")] = Path("notebooks"),
+    home: Annotated[Path | None, typer.Option(help="State folder (default $ALTAVIZ_HOME or ./.altaviz).")] = None,
+) -> None:
+    """Run the Fabric Data Pipeline definition locally with papermill."""
+    from altaviz.runner import PipelineError, run_pipeline
+
+    home = (home or runtime.state_home()).resolve()
+
+    def listener(event: str, data: dict[str, Any]) -> None:
+        if event == "run_started":
+            console.print(f"[bold]run {data['run_id']}[/] → executed notebooks in {data['run_dir']}")
+        elif event == "activity_started":
+            console.print(f"▶ {data['name']} {json.dumps(data['parameters'])}")
+        elif event == "activity_succeeded":
+            console.print(f"[green]✔ {data['name']}[/] {data['seconds']:.1f}s")
+        elif event == "activity_failed":
+            console.print(f"[red]✘ {data['name']} failed[/] after {data['seconds']:.1f}s: {data['error']}")
+            console.print(f"  executed notebook: {data['output_notebook']}")
+
+    try:
+        with console.status("running pipeline…"):
+            result = run_pipeline(
+                pipeline, notebooks, overrides=_parse_params(param), home=home, listener=listener
+            )
+    except PipelineError as err:
+        console.print(f"[red]pipeline error:[/] {err}")
+        raise typer.Exit(2) from err
+    _print_summary(result, home)
+    if not result.succeeded:
+        raise typer.Exit(1)
+
+
+@db_app.command("start")
+def db_start(home: Annotated[Path | None, typer.Option()] = None) -> None:
+    """Start (or attach to) the embedded PostgreSQL and print its URL."""
+    from altaviz.publish.embedded import start_embedded_postgres
+
+    console.print(start_embedded_postgres(home.resolve() if home else None), soft_wrap=True)
+
+
+@db_app.command("stop")
+def db_stop(home: Annotated[Path | None, typer.Option()] = None) -> None:
+    """Stop the embedded PostgreSQL."""
+    from altaviz.publish.embedded import stop_embedded_postgres
+
+    stopped = stop_embedded_postgres(home.resolve() if home else None)
+    console.print("stopped" if stopped else "not running")
+
+
+if __name__ == "__main__":
+    app()

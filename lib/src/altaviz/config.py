@@ -1,0 +1,144 @@
+"""The one typed loader for altaviz.yaml: fleet, simulation, thresholds, alert and validation rules."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SENSOR_COLUMNS = (
+    "vibration_mms",
+    "discharge_temp_f",
+    "suction_pressure_psi",
+    "discharge_pressure_psi",
+    "horsepower",
+    "gas_flow_mcf",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Station(_Strict):
+    station_id: str
+    name: str
+    basin: str
+    city: str
+    latitude: float = Field(ge=25.0, le=37.0)
+    longitude: float = Field(ge=-107.0, le=-93.0)
+
+
+class CompressorModel(_Strict):
+    model: str
+    rated_horsepower: int = Field(gt=0)
+
+
+class Fleet(_Strict):
+    stations: tuple[Station, ...] = Field(min_length=1)
+    models: tuple[CompressorModel, ...] = Field(min_length=1)
+
+
+class FailureSpec(_Strict):
+    compressor_id: str
+    degradation_start_day: float = Field(ge=0)
+    failure_day: float
+
+    @model_validator(mode="after")
+    def _failure_after_onset(self) -> FailureSpec:
+        if self.failure_day <= self.degradation_start_day:
+            raise ValueError(
+                f"{self.compressor_id}: failure_day ({self.failure_day}) must come after "
+                f"degradation_start_day ({self.degradation_start_day})"
+            )
+        return self
+
+
+class Simulation(_Strict):
+    n_compressors: int = Field(gt=0, le=100_000)
+    n_stations: int = Field(gt=0, le=10_000)
+    days: float = Field(gt=0, le=3660)
+    interval_minutes: int = Field(gt=0, le=1440)
+    seed: int
+    failures: tuple[FailureSpec, ...] = ()
+
+
+class Threshold(_Strict):
+    direction: Literal["high", "low"]
+    warning: float
+    critical: float
+    unit: str
+
+    @model_validator(mode="after")
+    def _critical_beyond_warning(self) -> Threshold:
+        beyond = self.critical > self.warning if self.direction == "high" else self.critical < self.warning
+        if not beyond:
+            raise ValueError(
+                f"critical ({self.critical}) must lie beyond warning ({self.warning}) for a "
+                f"'{self.direction}' limit"
+            )
+        return self
+
+
+class AlertRules(_Strict):
+    clear_margin_fraction: float = Field(ge=0, lt=1)
+    signal_window_minutes: int = Field(gt=0)
+
+
+class Range(_Strict):
+    min: float
+    max: float
+
+
+class Validation(_Strict):
+    ranges: dict[str, Range]
+    outlier_sigma: float = Field(gt=0)
+    outlier_window_hours: float = Field(gt=0)
+    outlier_min_readings: int = Field(ge=2)
+    future_tolerance_minutes: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _every_sensor_has_a_range(self) -> Validation:
+        missing = sorted(set(SENSOR_COLUMNS) - set(self.ranges))
+        if missing:
+            raise ValueError(f"validation.ranges lacks sensors {missing}; present: {sorted(self.ranges)}")
+        return self
+
+
+class Windows(_Strict):
+    reading_interval_minutes: int = Field(gt=0)
+    freshness_warning_minutes: float = Field(gt=0)
+
+
+class AltavizConfig(_Strict):
+    fleet: Fleet
+    simulation: Simulation
+    thresholds: dict[str, Threshold]
+    alerts: AlertRules
+    validation: Validation
+    windows: Windows
+
+    @model_validator(mode="after")
+    def _thresholds_name_sensors(self) -> AltavizConfig:
+        unknown = sorted(set(self.thresholds) - set(SENSOR_COLUMNS))
+        if unknown:
+            raise ValueError(f"thresholds name unknown sensors {unknown}; sensors are {list(SENSOR_COLUMNS)}")
+        return self
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> AltavizConfig:
+    """Load and validate the configuration.
+
+    ``path`` wins, then the ``ALTAVIZ_CONFIG`` environment variable, then the defaults packaged
+    in the wheel (so a Fabric notebook needs no file of its own).
+    """
+    chosen = path or os.environ.get("ALTAVIZ_CONFIG")
+    if chosen:
+        text = Path(chosen).read_text(encoding="utf-8")
+    else:
+        text = resources.files("altaviz").joinpath("conf/altaviz.yaml").read_text(encoding="utf-8")
+    return AltavizConfig.model_validate(yaml.safe_load(text))

@@ -1,0 +1,113 @@
+"""The one module that knows whether code runs inside Microsoft Fabric or locally.
+
+Everything environment-specific goes through here: the Spark session, where the lakehouse is,
+secrets, the run id and the notebook exit value. Elsewhere the code is the same in both places.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+log = logging.getLogger("altaviz")
+
+# Printed by exit_notebook locally; the local runner reads it from the executed notebook.
+EXIT_MARKER = "##altaviz-exit-value##"
+
+
+@cache
+def _notebookutils() -> Any | None:
+    try:
+        import notebookutils  # type: ignore[import-not-found]  # only exists in Fabric
+    except ImportError:
+        return None
+    return notebookutils
+
+
+def in_fabric() -> bool:
+    return _notebookutils() is not None
+
+
+def state_home() -> Path:
+    """Local state folder: lakehouse, embedded PostgreSQL, run folders. ``ALTAVIZ_HOME`` overrides."""
+    return Path(os.environ.get("ALTAVIZ_HOME") or Path.cwd() / ".altaviz").resolve()
+
+
+def lakehouse_root() -> str:
+    """Root that ``Tables/…`` and ``Files/…`` hang from.
+
+    In Fabric the notebook's default lakehouse resolves relative paths, so the root is empty and
+    ``Tables/silver_sensor_readings`` means the same table in both places.
+    """
+    if in_fabric():
+        return ""
+    return str(state_home() / "lakehouse")
+
+
+def get_spark() -> SparkSession:
+    """The Spark session: Fabric's own one untouched, or a local one with Delta configured."""
+    from pyspark.sql import SparkSession
+
+    if in_fabric():
+        return SparkSession.builder.getOrCreate()
+    active = SparkSession.getActiveSession()
+    return active if active is not None else _build_local_spark()
+
+
+def _build_local_spark() -> SparkSession:
+    from delta import configure_spark_with_delta_pip
+    from pyspark.sql import SparkSession
+
+    log4j = resources.files("altaviz").joinpath("conf/log4j2.properties")
+    builder = (
+        SparkSession.builder.master(os.environ.get("ALTAVIZ_SPARK_MASTER", "local[*]"))
+        .appName("altaviz")
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.driver.memory", os.environ.get("ALTAVIZ_SPARK_MEMORY", "4g"))
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log4j}")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", os.environ.get("ALTAVIZ_SHUFFLE_PARTITIONS", "4"))
+        .config("spark.sql.session.timeZone", "UTC")
+        # Delta rebuilds table state with 50 tasks by default: far too many for 2 local cores.
+        .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.databricks.delta.retentionDurationCheck.enabled", "false")
+    )
+    spark = configure_spark_with_delta_pip(builder).getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def resolve_run_id(run_id: str | None) -> str:
+    """The pipeline's run id when a pipeline passed one, else a fresh one for a standalone run."""
+    if run_id:
+        return run_id
+    return f"adhoc-{uuid.uuid4().hex[:12]}"
+
+
+def get_secret(name: str, key_vault_url: str | None = None) -> str | None:
+    """A secret from Key Vault in Fabric (when a vault is named), else from the environment."""
+    utils = _notebookutils()
+    if utils is not None and key_vault_url:
+        return utils.credentials.getSecret(key_vault_url, name)
+    return os.environ.get(name)
+
+
+def exit_notebook(value: dict[str, Any]) -> None:
+    """End the notebook with a JSON exit value (``@activity('…').output.result.exitValue``)."""
+    payload = json.dumps(value, default=str, sort_keys=True)
+    utils = _notebookutils()
+    if utils is not None:
+        utils.notebook.exit(payload)
+    else:
+        print(f"{EXIT_MARKER}{payload}")

@@ -1,0 +1,68 @@
+# Fabric notebook source
+
+# METADATA ********************
+
+# META {
+# META   "kernel_info": {
+# META     "name": "synapse_pyspark"
+# META   },
+# META   "dependencies": {
+# META     "lakehouse": {
+# META       "default_lakehouse": "3f1c2a5e-7b1d-4c7e-9a51-0c1e5d7a1100",
+# META       "default_lakehouse_name": "altaviz_lakehouse",
+# META       "default_lakehouse_workspace_id": "00000000-0000-0000-0000-000000000000"
+# META     }
+# META   }
+# META }
+
+# MARKDOWN ********************
+
+# # 04 · Gold
+#
+# Rolling features (`vibration_1hr_mean`, `temp_4hr_mean`, `pressure_24hr_mean`, `temp_1hr_delta`,
+# `pressure_differential`, …), threshold statuses with hysteresis, hourly aggregates, alert
+# episodes and the run's data-quality metrics.
+#
+# Reads: `Tables/silver_*`. Writes: `Tables/gold_*`. Next: `05_publish`.
+
+# PARAMETERS CELL ********************
+
+run_id = ""  # the pipeline passes @pipeline().RunId; empty means an ad-hoc run
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## Run
+#
+# All logic lives in the `altaviz` wheel; this notebook only passes its parameters.
+
+# CELL ********************
+
+from altaviz import jobs, runtime
+
+spark = runtime.get_spark()
+result = jobs.run_gold(spark, run_id=runtime.resolve_run_id(run_id))
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# CELL ********************
+
+runtime.exit_notebook(result)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }

@@ -1,0 +1,70 @@
+# Fabric notebook source
+
+# METADATA ********************
+
+# META {
+# META   "kernel_info": {
+# META     "name": "synapse_pyspark"
+# META   },
+# META   "dependencies": {
+# META     "lakehouse": {
+# META       "default_lakehouse": "3f1c2a5e-7b1d-4c7e-9a51-0c1e5d7a1100",
+# META       "default_lakehouse_name": "altaviz_lakehouse",
+# META       "default_lakehouse_workspace_id": "00000000-0000-0000-0000-000000000000"
+# META     }
+# META   }
+# META }
+
+# MARKDOWN ********************
+
+# # 05 · Publish
+#
+# Upserts stations, compressors, thresholds, hourly readings, alert episodes, data-quality metrics
+# and the run log into the serving database: PostgreSQL (embedded locally unless `DATABASE_URL`
+# is set) or Azure SQL (`target = "azure_sql"` or `DB_TYPE`). Operators' acknowledgements and
+# resolutions are never overwritten.
+#
+# Reads: `Tables/silver_*`, `Tables/gold_*`, `Tables/ops_run_steps`. Writes: the serving database.
+
+# PARAMETERS CELL ********************
+
+run_id = ""  # the pipeline passes @pipeline().RunId; empty means an ad-hoc run
+target = ""  # "postgres" or "azure_sql"; empty uses DB_TYPE, then PostgreSQL
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## Run
+#
+# All logic lives in the `altaviz` wheel; this notebook only passes its parameters.
+
+# CELL ********************
+
+from altaviz import jobs, runtime
+
+spark = runtime.get_spark()
+result = jobs.run_publish(spark, run_id=runtime.resolve_run_id(run_id), target=target)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# CELL ********************
+
+runtime.exit_notebook(result)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }

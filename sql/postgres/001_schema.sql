@@ -1,0 +1,179 @@
+-- Altaviz serving database, PostgreSQL dialect.
+-- Idempotent: 05_publish runs this file before every publish. sql/azure_sql mirrors it in T-SQL.
+-- Pipeline-owned columns are overwritten by each publish; operator-owned columns
+-- (alerts.status, acknowledged_*, resolved_*, operator_note) are written only by people.
+
+CREATE TABLE IF NOT EXISTS stations (
+    station_id      VARCHAR(32)      PRIMARY KEY,
+    station_name    VARCHAR(128)     NOT NULL,
+    basin           VARCHAR(64)      NOT NULL,
+    city            VARCHAR(64)      NOT NULL,
+    latitude        DOUBLE PRECISION NOT NULL,
+    longitude       DOUBLE PRECISION NOT NULL,
+    updated_at      TIMESTAMPTZ      NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS compressors (
+    compressor_id    VARCHAR(32)  PRIMARY KEY,
+    station_id       VARCHAR(32)  NOT NULL REFERENCES stations (station_id),
+    model            VARCHAR(64)  NOT NULL,
+    rated_horsepower INTEGER      NOT NULL,
+    install_date     DATE         NOT NULL,
+    updated_at       TIMESTAMPTZ  NOT NULL DEFAULT now()
+);
+
+-- The limits the pipeline alarmed on, so dashboards draw the same bands.
+CREATE TABLE IF NOT EXISTS sensor_thresholds (
+    sensor      VARCHAR(32)      PRIMARY KEY,
+    direction   VARCHAR(8)       NOT NULL CHECK (direction IN ('high', 'low')),
+    warning     DOUBLE PRECISION NOT NULL,
+    critical    DOUBLE PRECISION NOT NULL,
+    unit        VARCHAR(16)      NOT NULL,
+    updated_at  TIMESTAMPTZ      NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS hourly_readings (
+    compressor_id                 VARCHAR(32)      NOT NULL REFERENCES compressors (compressor_id),
+    hour_start                    TIMESTAMPTZ      NOT NULL,
+    reading_count                 INTEGER          NOT NULL,
+    vibration_mean                DOUBLE PRECISION,
+    vibration_max                 DOUBLE PRECISION,
+    discharge_temp_mean           DOUBLE PRECISION,
+    discharge_temp_max            DOUBLE PRECISION,
+    suction_pressure_mean         DOUBLE PRECISION,
+    suction_pressure_min          DOUBLE PRECISION,
+    discharge_pressure_mean       DOUBLE PRECISION,
+    discharge_pressure_max        DOUBLE PRECISION,
+    pressure_differential_mean    DOUBLE PRECISION,
+    horsepower_mean               DOUBLE PRECISION,
+    gas_flow_mean                 DOUBLE PRECISION,
+    vibration_status              VARCHAR(8)       NOT NULL,
+    temp_status                   VARCHAR(8)       NOT NULL,
+    pressure_status               VARCHAR(8)       NOT NULL,
+    health_status                 VARCHAR(8)       NOT NULL,
+    updated_at                    TIMESTAMPTZ      NOT NULL DEFAULT now(),
+    PRIMARY KEY (compressor_id, hour_start)
+);
+CREATE INDEX IF NOT EXISTS ix_hourly_readings_hour ON hourly_readings (hour_start);
+
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id          VARCHAR(64)      PRIMARY KEY,
+    compressor_id     VARCHAR(32)      NOT NULL REFERENCES compressors (compressor_id),
+    sensor            VARCHAR(32)      NOT NULL,
+    severity          VARCHAR(8)       NOT NULL CHECK (severity IN ('warning', 'critical')),
+    current_severity  VARCHAR(8)       NOT NULL CHECK (current_severity IN ('normal', 'warning', 'critical')),
+    is_active         BOOLEAN          NOT NULL,
+    opened_at         TIMESTAMPTZ      NOT NULL,
+    escalated_at      TIMESTAMPTZ,
+    cleared_at        TIMESTAMPTZ,
+    last_reading_at   TIMESTAMPTZ      NOT NULL,
+    threshold_value   DOUBLE PRECISION NOT NULL,
+    peak_value        DOUBLE PRECISION NOT NULL,
+    last_value        DOUBLE PRECISION NOT NULL,
+    reading_count     INTEGER          NOT NULL,
+    -- operator-owned from here on
+    status            VARCHAR(16)      NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'acknowledged', 'resolved')),
+    acknowledged_at   TIMESTAMPTZ,
+    acknowledged_by   VARCHAR(128),
+    resolved_at       TIMESTAMPTZ,
+    resolved_by       VARCHAR(128),
+    operator_note     VARCHAR(2000),
+    created_at        TIMESTAMPTZ      NOT NULL DEFAULT now(),
+    updated_at        TIMESTAMPTZ      NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS ix_alerts_compressor ON alerts (compressor_id, opened_at);
+CREATE INDEX IF NOT EXISTS ix_alerts_open ON alerts (status, is_active, severity);
+
+-- Audit trail of operator actions on alerts.
+CREATE TABLE IF NOT EXISTS alert_events (
+    event_id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    alert_id     VARCHAR(64)   NOT NULL REFERENCES alerts (alert_id),
+    action       VARCHAR(16)   NOT NULL CHECK (action IN ('acknowledge', 'resolve', 'reopen', 'note')),
+    actor        VARCHAR(128)  NOT NULL,
+    note         VARCHAR(2000),
+    created_at   TIMESTAMPTZ   NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS ix_alert_events_alert ON alert_events (alert_id, created_at);
+
+CREATE TABLE IF NOT EXISTS pipeline_runs (
+    run_id        VARCHAR(64)   PRIMARY KEY,
+    status        VARCHAR(16)   NOT NULL,
+    started_at    TIMESTAMPTZ   NOT NULL,
+    finished_at   TIMESTAMPTZ,
+    duration_s    DOUBLE PRECISION,
+    updated_at    TIMESTAMPTZ   NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS pipeline_run_steps (
+    run_id        VARCHAR(64)      NOT NULL REFERENCES pipeline_runs (run_id),
+    step          VARCHAR(32)      NOT NULL,
+    status        VARCHAR(16)      NOT NULL,
+    started_at    TIMESTAMPTZ      NOT NULL,
+    finished_at   TIMESTAMPTZ      NOT NULL,
+    duration_s    DOUBLE PRECISION NOT NULL,
+    rows_in       BIGINT           NOT NULL,
+    rows_out      BIGINT           NOT NULL,
+    detail        VARCHAR(4000),
+    PRIMARY KEY (run_id, step)
+);
+
+CREATE TABLE IF NOT EXISTS data_quality_metrics (
+    run_id        VARCHAR(64)      NOT NULL,
+    table_name    VARCHAR(64)      NOT NULL,
+    metric        VARCHAR(32)      NOT NULL CHECK (metric IN ('freshness_minutes', 'completeness_pct', 'consistency_pct', 'accuracy_pct')),
+    metric_value  DOUBLE PRECISION NOT NULL,
+    measured_at   TIMESTAMPTZ      NOT NULL,
+    PRIMARY KEY (run_id, table_name, metric)
+);
+CREATE INDEX IF NOT EXISTS ix_data_quality_measured ON data_quality_metrics (measured_at);
+
+CREATE TABLE IF NOT EXISTS quarantine_rule_counts (
+    run_id        VARCHAR(64)   NOT NULL,
+    rule          VARCHAR(32)   NOT NULL,
+    failed_rows   BIGINT        NOT NULL,
+    measured_at   TIMESTAMPTZ   NOT NULL,
+    PRIMARY KEY (run_id, rule)
+);
+
+-- Newest hour per compressor with its station.
+CREATE OR REPLACE VIEW v_latest_readings AS
+SELECT r.*, c.station_id, c.model, s.station_name, s.basin
+FROM (
+    SELECT h.*, ROW_NUMBER() OVER (PARTITION BY h.compressor_id ORDER BY h.hour_start DESC) AS rn
+    FROM hourly_readings h
+) r
+JOIN compressors c ON c.compressor_id = r.compressor_id
+JOIN stations s ON s.station_id = c.station_id
+WHERE r.rn = 1;
+
+-- Alerts an operator still has to act on: the condition is present, or nobody resolved it.
+CREATE OR REPLACE VIEW v_active_alerts AS
+SELECT a.*, c.station_id
+FROM alerts a
+JOIN compressors c ON c.compressor_id = a.compressor_id
+WHERE a.status <> 'resolved' AND a.is_active;
+
+-- One row per compressor: current health, open alert counts, last reading time.
+CREATE OR REPLACE VIEW v_fleet_health AS
+SELECT
+    c.compressor_id,
+    c.station_id,
+    c.model,
+    s.station_name,
+    s.basin,
+    s.latitude,
+    s.longitude,
+    COALESCE(l.health_status, 'unknown') AS health_status,
+    l.hour_start AS last_reading_hour,
+    COALESCE(a.active_alerts, 0) AS active_alerts,
+    COALESCE(a.critical_alerts, 0) AS critical_alerts
+FROM compressors c
+JOIN stations s ON s.station_id = c.station_id
+LEFT JOIN v_latest_readings l ON l.compressor_id = c.compressor_id
+LEFT JOIN (
+    SELECT compressor_id,
+           COUNT(*) AS active_alerts,
+           SUM(CASE WHEN current_severity = 'critical' THEN 1 ELSE 0 END) AS critical_alerts
+    FROM v_active_alerts
+    GROUP BY compressor_id
+) a ON a.compressor_id = c.compressor_id;
