@@ -11,10 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from altaviz import runtime
+from altaviz.fabric.cli import fabric_app
 
 app = typer.Typer(help="Altaviz: predictive maintenance for compressor fleets.", no_args_is_help=True)
 db_app = typer.Typer(help="The local serving database (embedded PostgreSQL).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(fabric_app, name="fabric")
 console = Console()
 
 DEFAULT_PIPELINE = Path("pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json")

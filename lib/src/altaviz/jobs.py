@@ -320,16 +320,26 @@ def run_publish(
     lakehouse_root: str = "",
     config_path: str = "",
     target: str = "",
+    sql_server: str = "",
+    sql_database: str = "",
+    semantic_model: str = "",
 ) -> dict[str, Any]:
-    """Upserts the serving tables into the configured database (embedded PostgreSQL by default)."""
+    """Upserts the serving tables into the configured database (embedded PostgreSQL by default),
+    then, in Fabric, refreshes the lakehouse SQL endpoint metadata and the named semantic model.
+
+    ``sql_server`` / ``sql_database`` override ``AZURE_SQL_SERVER`` / ``AZURE_SQL_DATABASE``: a Fabric
+    notebook has no environment variables of its own, so the pipeline passes them as parameters.
+    """
     from altaviz.publish import open_serving_database, publish_run_log, publish_tables
+    from altaviz.publish.semantic_link import refresh_after_publish
 
     lh, config = _setup(lakehouse_root, config_path)
-    with open_serving_database(target) as db:
+    settings = {"AZURE_SQL_SERVER": sql_server, "AZURE_SQL_DATABASE": sql_database}
+    with open_serving_database(target, settings) as db:
         with recorded_step(spark, lh, run_id, "05_publish") as step:
             published = publish_tables(spark, lh, config, db, run_id)
             step.rows_out = sum(published.values())
             step.detail = {"target": db.describe(), **published}
         # After the step is recorded, so the run log in the database includes publishing itself.
         publish_run_log(spark, lh, db, run_id)
-    return dict(step.detail)
+    return {**step.detail, "refresh": refresh_after_publish(semantic_model)}

@@ -22,7 +22,9 @@ def _minutes_between(later: Column, earlier: Column) -> Column:
 
 
 def _pct(numerator: Column, denominator: Column) -> Column:
-    return F.least(F.lit(100.0), F.try_divide(numerator.cast("double") * 100.0, denominator.cast("double")))
+    ratio = F.try_divide(numerator.cast("double") * 100.0, denominator.cast("double"))
+    # least() skips nulls, so an undefined ratio (empty table) must stay null explicitly.
+    return F.when(ratio.isNotNull(), F.least(F.lit(100.0), ratio))
 
 
 def _melt(df: DataFrame, table_name: str, run_id: str, measured_at: datetime) -> DataFrame:

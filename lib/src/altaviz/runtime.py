@@ -95,12 +95,47 @@ def resolve_run_id(run_id: str | None) -> str:
     return f"adhoc-{uuid.uuid4().hex[:12]}"
 
 
-def get_secret(name: str, key_vault_url: str | None = None) -> str | None:
-    """A secret from Key Vault in Fabric (when a vault is named), else from the environment."""
+def get_secret(name: str, key_vault_url: str | None = None, env_var: str | None = None) -> str | None:
+    """A secret from Key Vault in Fabric (when a vault is named), else from the environment.
+
+    Key Vault secret names allow only letters, digits and dashes, so a local run can read the same
+    secret from a differently named variable (``env_var``; default: ``name``).
+    """
     utils = _notebookutils()
     if utils is not None and key_vault_url:
         return utils.credentials.getSecret(key_vault_url, name)
-    return os.environ.get(name)
+    return os.environ.get(env_var or name)
+
+
+def get_token(audience: str) -> str:
+    """A Microsoft Entra access token for ``audience`` (e.g. ``https://database.windows.net/``).
+
+    In Fabric: the identity the notebook runs as (the user, or the pipeline's owner / workspace
+    identity). Locally: azure-identity's default chain (service principal from ``AZURE_CLIENT_ID`` /
+    ``AZURE_TENANT_ID`` / ``AZURE_CLIENT_SECRET``, then managed identity, then the Azure CLI login).
+    """
+    utils = _notebookutils()
+    if utils is not None:
+        return utils.credentials.getToken(audience)
+    from azure.identity import DefaultAzureCredential  # the `fabric` extra; only needed for Azure targets
+
+    credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+    return credential.get_token(audience.rstrip("/") + "/.default").token
+
+
+def fabric_context() -> dict[str, str]:
+    """Workspace and default-lakehouse ids of the running notebook; empty outside Fabric."""
+    utils = _notebookutils()
+    if utils is None:
+        return {}
+    context = dict(utils.runtime.context)
+    keys = ("currentWorkspaceId", "defaultLakehouseId", "defaultLakehouseName", "defaultLakehouseWorkspaceId")
+    return {k: str(context.get(k) or "") for k in keys}
+
+
+def skipped_outside_fabric(action: str) -> None:
+    """The one log line for a Fabric-only step in a local run, so a skipped step is never silent."""
+    log.info("not running in Microsoft Fabric (no notebookutils): skipped %s", action)
 
 
 def exit_notebook(value: dict[str, Any]) -> None:

@@ -139,7 +139,9 @@ def _gaussian(seed: int, tag: str) -> Column:
         h = F.xxhash64(F.lit(seed), F.col("unit"), F.col("step"), F.lit(tag + salt))
         return (F.pmod(h, F.lit(1 << 53)).cast("double") + 0.5) / float(1 << 53)
 
-    return F.sqrt(-2.0 * F.log(uniform("a"))) * F.cos(2 * math.pi * uniform("b"))
+    normal = F.sqrt(-2.0 * F.log(uniform("a"))) * F.cos(2 * math.pi * uniform("b"))
+    # Bounded at 3σ, as field transmitters' spike filters do: healthy noise never looks like a 4σ fault.
+    return F.least(F.greatest(normal, F.lit(-3.0)), F.lit(3.0))
 
 
 def with_degradation_progress(df: DataFrame) -> DataFrame:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
@@ -97,8 +97,10 @@ SERVING_TABLES = {
 
 
 @contextmanager
-def open_serving_database(target: str = "") -> Iterator[ServingDatabase]:
-    """The configured serving database, schema applied. ``target`` overrides ``DB_TYPE``."""
+def open_serving_database(target: str = "", settings: Mapping[str, str] | None = None) -> Iterator[ServingDatabase]:
+    """The configured serving database, schema applied. ``target`` overrides ``DB_TYPE``;
+    ``settings`` (environment-variable names, e.g. ``AZURE_SQL_SERVER``) override the environment,
+    which is how a Fabric notebook, having no environment of its own, passes pipeline parameters."""
     kind = (target or os.environ.get("DB_TYPE") or "postgres").lower()
     db: ServingDatabase
     if kind in ("postgres", "postgresql"):
@@ -113,7 +115,7 @@ def open_serving_database(target: str = "") -> Iterator[ServingDatabase]:
     elif kind == "azure_sql":
         from altaviz.publish.azure_sql import AzureSqlDatabase
 
-        db = AzureSqlDatabase.from_environment()
+        db = AzureSqlDatabase.from_environment(settings)
     else:
         raise ValueError(f"unknown serving database {kind!r}: use 'postgres' or 'azure_sql' (DB_TYPE)")
     try:

@@ -1,0 +1,342 @@
+"""Azure SQL Database serving target: T-SQL DDL from sql/azure_sql, a #temp stage filled with
+``fast_executemany`` in batches, then one set-based MERGE per table.
+
+Same contract as ``postgres.PostgresDatabase``: only pipeline-owned columns are written (operator
+actions survive), a row identical to the stored one is not touched (``EXISTS (… EXCEPT …)`` is
+T-SQL's null-safe ``IS DISTINCT FROM``), and a republish of the same data changes nothing.
+
+Authentication is a Microsoft Entra access token handed to ODBC Driver 18
+(``SQL_COPT_SS_ACCESS_TOKEN``): the notebook identity in Fabric, a service principal, or
+azure-identity's default chain locally. ``pyodbc`` is imported only when a connection is opened,
+so local PostgreSQL runs never need unixODBC.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import struct
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from itertools import islice
+from typing import Any
+
+from altaviz import runtime
+
+log = logging.getLogger("altaviz.publish")
+
+SQL_AUDIENCE = "https://database.windows.net/"
+SQL_COPT_SS_ACCESS_TOKEN = 1256  # msodbcsql.h: pre-connect attribute carrying the Entra token
+DEFAULT_DRIVER = "ODBC Driver 18 for SQL Server"
+DEFAULT_BATCH_SIZE = 10_000
+SCHEMA = "dbo"
+# Timestamps arrive as ISO-8601 text with offset (see publish._serving_rows); they are staged as text
+# and CAST on the server, so no client-side timezone handling can shift them.
+OFFSET_TYPES = frozenset({"datetimeoffset"})
+OFFSET_STAGE_TYPE = "NVARCHAR(40)"
+OFFSET_TYPE = "DATETIMEOFFSET(6)"
+AUTH_MODES = ("identity", "service_principal", "default")
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_GO = re.compile(r"^\s*GO\s*;?\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+# ---------------------------------------------------------------- DDL
+
+
+def ddl_text() -> str:
+    """The T-SQL schema shipped inside the wheel (copied from the repository's sql/ folder)."""
+    folder = resources.files("altaviz").joinpath("sql/azure_sql")
+    return "\n".join(
+        f.read_text(encoding="utf-8")
+        for f in sorted(folder.iterdir(), key=lambda p: p.name)
+        if f.name.endswith(".sql")
+    )
+
+
+def split_batches(script: str) -> list[str]:
+    """T-SQL batches of a script, split on ``GO`` lines (a client-side separator ODBC cannot send)."""
+    return [batch.strip() for batch in _GO.split(script) if _has_sql(batch)]
+
+
+def _has_sql(batch: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in batch.splitlines())
+
+
+# ---------------------------------------------------------------- statements
+
+
+def quote(name: str) -> str:
+    """A bracket-quoted identifier; names come from code, and anything unexpected is refused."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"refusing unexpected SQL identifier {name!r}")
+    return f"[{name}]"
+
+
+def stage_name(table: str) -> str:
+    """The session-scoped #temp stage of ``table`` (dropped at commit of each upsert)."""
+    quote(table)
+    return f"[#stage_{table}]"
+
+
+def columns_sql() -> str:
+    """Column names and types of one serving table (``?`` = table name)."""
+    return (
+        "SELECT COLUMN_NAME, DATA_TYPE FROM INFORMATION_SCHEMA.COLUMNS\n"
+        f"WHERE TABLE_SCHEMA = N'{SCHEMA}' AND TABLE_NAME = ?;"
+    )
+
+
+def drop_stage_sql(table: str) -> str:
+    return f"DROP TABLE IF EXISTS {stage_name(table)};"
+
+
+def create_stage_sql(table: str, columns: Sequence[str], offset_columns: Iterable[str]) -> str:
+    """An empty #temp stage shaped like the target's columns; offset columns staged as text."""
+    offsets = set(offset_columns)
+    exprs = [
+        f"CAST(NULL AS {OFFSET_STAGE_TYPE}) AS {quote(c)}" if c in offsets else f"t.{quote(c)}"
+        for c in columns
+    ]
+    return f"SELECT TOP (0) {', '.join(exprs)}\nINTO {stage_name(table)}\nFROM {SCHEMA}.{quote(table)} AS t;"
+
+
+def insert_stage_sql(table: str, columns: Sequence[str]) -> str:
+    cols = ", ".join(quote(c) for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT INTO {stage_name(table)} ({cols}) VALUES ({marks});"
+
+
+def merge_sql(
+    table: str,
+    columns: Sequence[str],
+    key: Sequence[str],
+    touch_updated_at: bool,
+    offset_columns: Iterable[str] = (),
+) -> str:
+    """One MERGE from the stage: insert new keys, update changed rows, leave identical rows alone.
+
+    ``HOLDLOCK`` makes the MERGE serializable on the key range, so two concurrent publishes cannot
+    both insert the same key. Only ``columns`` are written: operator-owned columns survive.
+    """
+    missing = [k for k in key if k not in columns]
+    if missing:
+        raise ValueError(
+            f"{table}: key columns {missing} are not among the published columns {list(columns)}"
+        )
+    offsets = set(offset_columns)
+    source = ", ".join(
+        f"CAST(s.{quote(c)} AS {OFFSET_TYPE}) AS {quote(c)}" if c in offsets else f"s.{quote(c)}"
+        for c in columns
+    )
+    on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key)
+    updatable = [c for c in columns if c not in key]
+    lines = [
+        f"MERGE INTO {SCHEMA}.{quote(table)} WITH (HOLDLOCK) AS t",
+        f"USING (SELECT {source} FROM {stage_name(table)} AS s) AS s",
+        f"ON {on}",
+    ]
+    if updatable:
+        assignments = [f"t.{quote(c)} = s.{quote(c)}" for c in updatable]
+        if touch_updated_at:
+            assignments.append("t.[updated_at] = SYSDATETIMEOFFSET()")
+        lines += [
+            "WHEN MATCHED AND EXISTS (",
+            f"    SELECT {', '.join(f's.{quote(c)}' for c in updatable)}",
+            "    EXCEPT",
+            f"    SELECT {', '.join(f't.{quote(c)}' for c in updatable)}",
+            ") THEN",
+            f"    UPDATE SET {', '.join(assignments)}",
+        ]
+    cols = ", ".join(quote(c) for c in columns)
+    lines += [
+        "WHEN NOT MATCHED BY TARGET THEN",
+        f"    INSERT ({cols}) VALUES ({', '.join(f's.{quote(c)}' for c in columns)});",
+    ]
+    return "\n".join(lines)
+
+
+def batched(rows: Iterable[Sequence[object]], size: int) -> Iterator[list[tuple[object, ...]]]:
+    """Rows in lists of at most ``size``; the whole table is never held in memory."""
+    if size < 1:
+        raise ValueError("batch size must be at least 1")
+    it = iter(rows)
+    while chunk := [tuple(r) for r in islice(it, size)]:
+        yield chunk
+
+
+# ---------------------------------------------------------------- settings and connection
+
+
+@dataclass(frozen=True)
+class AzureSqlSettings:
+    """Where and how to connect. Every field has an environment variable; notebook parameters
+    (``sql_server`` / ``sql_database`` on 05_publish) override them."""
+
+    server: str
+    database: str
+    auth: str = "identity"
+    driver: str = DEFAULT_DRIVER
+    tenant_id: str = ""
+    client_id: str = ""
+    key_vault_url: str = ""
+    client_secret_name: str = "altaviz-sql-client-secret"
+    batch_size: int = DEFAULT_BATCH_SIZE
+
+    @classmethod
+    def from_environment(cls, overrides: Mapping[str, str] | None = None) -> AzureSqlSettings:
+        """``AZURE_SQL_SERVER``, ``AZURE_SQL_DATABASE``, ``AZURE_SQL_AUTH``
+        (identity | service_principal | default), ``AZURE_SQL_DRIVER``, ``AZURE_TENANT_ID``,
+        ``AZURE_CLIENT_ID``, ``AZURE_KEY_VAULT_URL``, ``AZURE_SQL_CLIENT_SECRET_NAME``,
+        ``AZURE_SQL_BATCH_SIZE``; ``overrides`` (same names) win over the environment when non-empty."""
+        values = {**os.environ, **{k: v for k, v in (overrides or {}).items() if v}}
+        server = values.get("AZURE_SQL_SERVER", "").strip()
+        database = values.get("AZURE_SQL_DATABASE", "").strip()
+        if not server or not database:
+            raise ValueError(
+                "DB_TYPE=azure_sql needs AZURE_SQL_SERVER (e.g. myserver.database.windows.net) and "
+                "AZURE_SQL_DATABASE (or the 05_publish parameters sql_server / sql_database)"
+            )
+        auth = (values.get("AZURE_SQL_AUTH") or ("identity" if runtime.in_fabric() else "default")).lower()
+        if auth not in AUTH_MODES:
+            raise ValueError(f"AZURE_SQL_AUTH must be one of {', '.join(AUTH_MODES)}, got {auth!r}")
+        return cls(
+            server=server,
+            database=database,
+            auth=auth,
+            driver=values.get("AZURE_SQL_DRIVER") or DEFAULT_DRIVER,
+            tenant_id=values.get("AZURE_TENANT_ID", ""),
+            client_id=values.get("AZURE_CLIENT_ID", ""),
+            key_vault_url=values.get("AZURE_KEY_VAULT_URL", ""),
+            client_secret_name=values.get("AZURE_SQL_CLIENT_SECRET_NAME") or "altaviz-sql-client-secret",
+            batch_size=int(values.get("AZURE_SQL_BATCH_SIZE") or DEFAULT_BATCH_SIZE),
+        )
+
+    def connection_string(self) -> str:
+        server = self.server if self.server.startswith("tcp:") else f"tcp:{self.server},1433"
+        return (
+            f"Driver={{{self.driver}}};Server={server};Database={self.database};"
+            "Encrypt=yes;TrustServerCertificate=no;Connection Timeout=30"
+        )
+
+    def access_token(self) -> str:
+        """A Microsoft Entra token for Azure SQL under the configured identity."""
+        if self.auth == "service_principal":
+            secret = runtime.get_secret(
+                self.client_secret_name, self.key_vault_url, env_var="AZURE_CLIENT_SECRET"
+            )
+            if not (self.tenant_id and self.client_id and secret):
+                raise ValueError(
+                    "AZURE_SQL_AUTH=service_principal needs AZURE_TENANT_ID, AZURE_CLIENT_ID and the "
+                    "client secret (Key Vault secret AZURE_SQL_CLIENT_SECRET_NAME in Fabric, "
+                    "AZURE_CLIENT_SECRET locally)"
+                )
+            from azure.identity import ClientSecretCredential
+
+            credential = ClientSecretCredential(self.tenant_id, self.client_id, secret)
+            return credential.get_token(SQL_AUDIENCE + ".default").token
+        # identity: the notebook's own identity in Fabric; default: azure-identity's chain locally.
+        return runtime.get_token(SQL_AUDIENCE)
+
+
+def token_struct(token: str) -> bytes:
+    """The token as ODBC Driver 18 expects it: UTF-16-LE bytes behind a 4-byte little-endian length."""
+    raw = token.encode("utf-16-le")
+    return struct.pack(f"<I{len(raw)}s", len(raw), raw)
+
+
+def connect(settings: AzureSqlSettings) -> Any:
+    try:
+        import pyodbc  # the `fabric` extra; needs unixODBC and ODBC Driver 18 on the machine
+    except ImportError as err:
+        raise RuntimeError(
+            "Azure SQL publishing needs pyodbc with unixODBC and Microsoft ODBC Driver 18 "
+            f"(pip install 'altaviz[fabric]'; apt-get install msodbcsql18): {err}"
+        ) from err
+    if settings.driver not in pyodbc.drivers():
+        raise RuntimeError(f"ODBC driver {settings.driver!r} is not installed; found {pyodbc.drivers()}")
+    attrs = {SQL_COPT_SS_ACCESS_TOKEN: token_struct(settings.access_token())}
+    return pyodbc.connect(settings.connection_string(), attrs_before=attrs, autocommit=False)
+
+
+# ---------------------------------------------------------------- the serving database
+
+
+class AzureSqlDatabase:
+    def __init__(
+        self,
+        settings: AzureSqlSettings,
+        connection: Any | None = None,
+        connector: Callable[[AzureSqlSettings], Any] = connect,
+    ) -> None:
+        self.settings = settings
+        self._conn = connection if connection is not None else connector(settings)
+        self._offset_columns: dict[str, frozenset[str]] = {}
+
+    @classmethod
+    def from_environment(cls, overrides: Mapping[str, str] | None = None) -> AzureSqlDatabase:
+        return cls(AzureSqlSettings.from_environment(overrides))
+
+    def describe(self) -> str:
+        return f"azure_sql://{self.settings.server}/{self.settings.database} (auth={self.settings.auth})"
+
+    def apply_schema(self) -> None:
+        cur = self._conn.cursor()
+        try:
+            for batch in split_batches(ddl_text()):
+                cur.execute(batch)
+            self._conn.commit()
+        except Exception:
+            self._conn.rollback()
+            raise
+        finally:
+            cur.close()
+
+    def _offsets(self, cur: Any, table: str) -> frozenset[str]:
+        if table not in self._offset_columns:
+            cur.execute(columns_sql(), table)
+            found = {str(name): str(kind).lower() for name, kind in cur.fetchall()}
+            if not found:
+                raise RuntimeError(f"table {SCHEMA}.{table} does not exist in {self.describe()}")
+            self._offset_columns[table] = frozenset(c for c, kind in found.items() if kind in OFFSET_TYPES)
+        return self._offset_columns[table]
+
+    def upsert(
+        self,
+        table: str,
+        columns: Sequence[str],
+        key: Sequence[str],
+        rows: Iterable[Sequence[object]],
+        touch_updated_at: bool,
+    ) -> int:
+        """Stages ``rows`` in batches, then MERGEs them in one statement, in one transaction.
+
+        Returns the number of rows inserted or changed (identical rows are not counted).
+        """
+        cur = self._conn.cursor()
+        try:
+            offsets = self._offsets(cur, table)
+            cur.execute(drop_stage_sql(table))
+            cur.execute(create_stage_sql(table, columns, offsets))
+            cur.fast_executemany = True  # one round trip per batch instead of one per row
+            insert = insert_stage_sql(table, columns)
+            staged = 0
+            for chunk in batched(rows, self.settings.batch_size):
+                cur.executemany(insert, chunk)
+                staged += len(chunk)
+            cur.execute(merge_sql(table, columns, key, touch_updated_at, offsets))
+            changed = max(cur.rowcount, 0)
+            cur.execute(drop_stage_sql(table))
+            self._conn.commit()
+        except Exception:
+            self._conn.rollback()
+            raise
+        finally:
+            cur.close()
+        log.debug("%s: %d rows staged, %d inserted or changed", table, staged, changed)
+        return changed
+
+    def close(self) -> None:
+        self._conn.close()

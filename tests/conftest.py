@@ -1,0 +1,32 @@
+"""One local Spark session per test run; small helpers for building frames."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+
+from altaviz.config import AltavizConfig, load_config
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    os.environ.setdefault("ALTAVIZ_SHUFFLE_PARTITIONS", "2")
+    os.environ.setdefault("ALTAVIZ_SPARK_MEMORY", "2g")
+    os.environ["ALTAVIZ_HOME"] = str(tmp_path_factory.mktemp("altaviz-home"))
+    from altaviz.runtime import get_spark
+
+    session = get_spark()
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def config() -> AltavizConfig:
+    return load_config()
+
+
+def ts(text: str) -> datetime:
+    """'2026-01-01 00:10' → aware UTC datetime."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)

@@ -1,0 +1,370 @@
+"""The Azure SQL publisher's connection handling, batching and transaction logic.
+
+No Azure SQL server can run here, so the database is a recording fake standing in for a pyodbc
+connection: these tests hold the order of statements, the batching, fast_executemany, commit and
+rollback. What the statements do on a real server is not tested here (see the schema tests for
+what is checked about the SQL itself).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import struct
+
+import pytest
+from altaviz import runtime
+from altaviz.publish import SERVING_TABLES, azure_sql
+from altaviz.publish.azure_sql import AzureSqlDatabase, AzureSqlSettings
+
+SETTINGS = AzureSqlSettings(
+    server="altaviz-test.database.windows.net", database="altaviz", auth="default", batch_size=3
+)
+OFFSET_COLUMNS = {"opened_at", "escalated_at", "cleared_at", "last_reading_at", "hour_start"}
+
+
+class FakeCursor:
+    def __init__(self, conn: FakeConnection) -> None:
+        self.conn = conn
+        self.fast_executemany = False
+        self.rowcount = -1
+        self._rows: list = []
+
+    def execute(self, sql: str, *params):
+        self.conn.log.append(("execute", sql, params))
+        if self.conn.fail_on and self.conn.fail_on in sql:
+            raise RuntimeError("simulated server error")
+        if sql.startswith("SELECT COLUMN_NAME"):
+            table = params[0]
+            cols = self.conn.columns.get(table, [])
+            self._rows = [(c, "datetimeoffset" if c in OFFSET_COLUMNS else "nvarchar") for c in cols]
+        elif sql.startswith("MERGE"):
+            self.rowcount = self.conn.merge_rowcount
+        return self
+
+    def executemany(self, sql: str, rows):
+        rows = list(rows)
+        self.conn.log.append(("executemany", sql, rows, self.fast_executemany))
+
+    def fetchall(self):
+        return self._rows
+
+    def close(self):
+        self.conn.log.append(("close_cursor",))
+
+
+class FakeConnection:
+    def __init__(self, columns=None, merge_rowcount=0, fail_on=None):
+        self.columns = (
+            columns if columns is not None else {t.name: list(t.columns) for t in SERVING_TABLES.values()}
+        )
+        self.merge_rowcount = merge_rowcount
+        self.fail_on = fail_on
+        self.log: list = []
+
+    def cursor(self):
+        return FakeCursor(self)
+
+    def commit(self):
+        self.log.append(("commit",))
+
+    def rollback(self):
+        self.log.append(("rollback",))
+
+    def close(self):
+        self.log.append(("close",))
+
+
+def kinds(log):
+    return [entry[0] for entry in log]
+
+
+def test_upsert_stages_in_batches_then_merges_once_in_one_transaction():
+    conn = FakeConnection(merge_rowcount=7)
+    db = AzureSqlDatabase(SETTINGS, connection=conn)
+    t = SERVING_TABLES["alerts"]
+    rows = ([f"A{i}"] + [None] * (len(t.columns) - 1) for i in range(7))  # a generator: streamed
+    changed = db.upsert(t.name, t.columns, t.key, rows, t.touch_updated_at)
+    assert changed == 7
+    assert kinds(conn.log) == [
+        "execute",
+        "execute",
+        "execute",
+        "executemany",
+        "executemany",
+        "executemany",
+        "execute",
+        "execute",
+        "commit",
+        "close_cursor",
+    ]
+    _, columns_sql, params = conn.log[0]
+    assert params == ("alerts",)
+    assert conn.log[1][1] == azure_sql.drop_stage_sql("alerts")
+    stage_sql = conn.log[2][1]
+    assert stage_sql.startswith("SELECT TOP (0)") and "INTO [#stage_alerts]" in stage_sql
+    assert "CAST(NULL AS NVARCHAR(40)) AS [opened_at]" in stage_sql and "t.[alert_id]" in stage_sql
+    batches = [entry for entry in conn.log if entry[0] == "executemany"]
+    assert [len(b[2]) for b in batches] == [3, 3, 1]
+    assert all(b[3] is True for b in batches), "fast_executemany must be on"
+    assert all(b[1] == azure_sql.insert_stage_sql("alerts", t.columns) for b in batches)
+    assert [r[0] for b in batches for r in b[2]] == [f"A{i}" for i in range(7)]
+    merge = conn.log[6][1]
+    offsets = {c for c in t.columns if c in OFFSET_COLUMNS}
+    assert merge == azure_sql.merge_sql("alerts", t.columns, t.key, True, offsets)
+    assert conn.log[7][1] == azure_sql.drop_stage_sql("alerts")
+
+
+def test_republishing_identical_rows_reports_zero_changes():
+    conn = FakeConnection(merge_rowcount=0)
+    db = AzureSqlDatabase(SETTINGS, connection=conn)
+    t = SERVING_TABLES["stations"]
+    assert db.upsert(t.name, t.columns, t.key, [("S1", "n", "b", "c", 1.0, 2.0)], True) == 0
+
+
+def test_column_types_are_read_once_per_table():
+    conn = FakeConnection()
+    db = AzureSqlDatabase(SETTINGS, connection=conn)
+    t = SERVING_TABLES["pipeline_runs"]
+    for _ in range(2):
+        db.upsert(t.name, t.columns, t.key, [], True)
+    assert sum(1 for e in conn.log if e[0] == "execute" and e[1].startswith("SELECT COLUMN_NAME")) == 1
+
+
+def test_a_failing_merge_rolls_back_and_propagates():
+    conn = FakeConnection(fail_on="MERGE")
+    db = AzureSqlDatabase(SETTINGS, connection=conn)
+    t = SERVING_TABLES["stations"]
+    with pytest.raises(RuntimeError, match="simulated server error"):
+        db.upsert(t.name, t.columns, t.key, [("S1", "n", "b", "c", 1.0, 2.0)], True)
+    assert "rollback" in kinds(conn.log) and "commit" not in kinds(conn.log)
+    assert kinds(conn.log)[-1] == "close_cursor"
+
+
+def test_a_missing_table_is_a_clear_error():
+    db = AzureSqlDatabase(SETTINGS, connection=FakeConnection(columns={}))
+    with pytest.raises(RuntimeError, match=r"table dbo\.stations does not exist"):
+        db.upsert("stations", ["station_id"], ["station_id"], [], True)
+
+
+def test_apply_schema_sends_each_go_batch_then_commits():
+    conn = FakeConnection()
+    db = AzureSqlDatabase(SETTINGS, connection=conn)
+    db.apply_schema()
+    executed = [e[1] for e in conn.log if e[0] == "execute"]
+    assert executed == azure_sql.split_batches(azure_sql.ddl_text())
+    assert len(executed) == 4
+    assert "CREATE TABLE dbo.stations" in executed[0]
+    views = [re.findall(r"^CREATE OR ALTER VIEW (\S+)", b, re.MULTILINE) for b in executed]
+    assert views == [[], ["dbo.v_latest_readings"], ["dbo.v_active_alerts"], ["dbo.v_fleet_health"]]
+    assert kinds(conn.log)[-2:] == ["commit", "close_cursor"]
+
+
+def test_ddl_shipped_in_the_wheel_is_the_repository_file():
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    assert azure_sql.ddl_text() == (repo / "sql/azure_sql/001_schema.sql").read_text(encoding="utf-8")
+
+
+def test_split_batches_drops_comment_only_batches():
+    assert azure_sql.split_batches("SELECT 1;\nGO\n-- only a comment\nGO\nSELECT 2;\ngo\n") == [
+        "SELECT 1;",
+        "SELECT 2;",
+    ]
+
+
+def test_batched_streams_without_materialising():
+    def rows():
+        yield from ((i,) for i in range(5))
+
+    assert list(azure_sql.batched(rows(), 2)) == [[(0,), (1,)], [(2,), (3,)], [(4,)]]
+    with pytest.raises(ValueError):
+        list(azure_sql.batched([], 0))
+
+
+# ---------------------------------------------------------------- settings, token, connection
+
+
+def test_settings_from_environment_and_notebook_overrides(monkeypatch):
+    monkeypatch.setenv("AZURE_SQL_SERVER", "env-server.database.windows.net")
+    monkeypatch.setenv("AZURE_SQL_DATABASE", "envdb")
+    monkeypatch.setenv("AZURE_SQL_BATCH_SIZE", "500")
+    monkeypatch.delenv("AZURE_SQL_AUTH", raising=False)
+    s = AzureSqlSettings.from_environment()
+    assert (s.server, s.database, s.batch_size, s.auth) == (
+        "env-server.database.windows.net",
+        "envdb",
+        500,
+        "default",
+    )
+    s = AzureSqlSettings.from_environment(
+        {"AZURE_SQL_SERVER": "param-server.database.windows.net", "AZURE_SQL_DATABASE": ""}
+    )
+    assert (s.server, s.database) == (
+        "param-server.database.windows.net",
+        "envdb",
+    )  # empty parameter: env wins
+    assert s.connection_string() == (
+        "Driver={ODBC Driver 18 for SQL Server};Server=tcp:param-server.database.windows.net,1433;"
+        "Database=envdb;Encrypt=yes;TrustServerCertificate=no;Connection Timeout=30"
+    )
+
+
+def test_settings_fail_fast_without_server_or_with_unknown_auth(monkeypatch):
+    for name in ("AZURE_SQL_SERVER", "AZURE_SQL_DATABASE"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ValueError, match="AZURE_SQL_SERVER"):
+        AzureSqlSettings.from_environment()
+    with pytest.raises(ValueError, match="AZURE_SQL_AUTH"):
+        AzureSqlSettings.from_environment(
+            {"AZURE_SQL_SERVER": "s", "AZURE_SQL_DATABASE": "d", "AZURE_SQL_AUTH": "password"}
+        )
+
+
+def test_auth_defaults_to_the_notebook_identity_in_fabric(monkeypatch):
+    monkeypatch.setattr(runtime, "in_fabric", lambda: True)
+    s = AzureSqlSettings.from_environment({"AZURE_SQL_SERVER": "s", "AZURE_SQL_DATABASE": "d"})
+    assert s.auth == "identity"
+
+
+def test_token_struct_is_length_prefixed_utf16le():
+    packed = azure_sql.token_struct("abc")
+    (length,) = struct.unpack("<I", packed[:4])
+    assert length == 6 and packed[4:] == "abc".encode("utf-16-le")
+
+
+def test_identity_and_default_auth_take_the_token_from_the_runtime(monkeypatch):
+    seen = []
+    monkeypatch.setattr(runtime, "get_token", lambda audience: seen.append(audience) or "tok")
+    assert SETTINGS.access_token() == "tok"
+    assert seen == ["https://database.windows.net/"]
+
+
+def test_service_principal_needs_its_secret(monkeypatch):
+    monkeypatch.delenv("AZURE_CLIENT_SECRET", raising=False)
+    s = AzureSqlSettings(server="s", database="d", auth="service_principal", tenant_id="t", client_id="c")
+    with pytest.raises(ValueError, match="AZURE_CLIENT_SECRET"):
+        s.access_token()
+
+
+def test_service_principal_reads_its_secret_through_the_runtime(monkeypatch):
+    calls = []
+
+    def fake_secret(name, vault=None, env_var=None):
+        calls.append((name, vault, env_var))
+        return "shh"
+
+    class FakeCredential:
+        def __init__(self, tenant, client, secret):
+            calls.append((tenant, client, secret))
+
+        def get_token(self, scope):
+            calls.append(scope)
+            return type("T", (), {"token": "sp-token"})()
+
+    import azure.identity
+
+    monkeypatch.setattr(runtime, "get_secret", fake_secret)
+    monkeypatch.setattr(azure.identity, "ClientSecretCredential", FakeCredential)
+    s = AzureSqlSettings(
+        server="s",
+        database="d",
+        auth="service_principal",
+        tenant_id="t",
+        client_id="c",
+        key_vault_url="https://kv.vault.azure.net/",
+    )
+    assert s.access_token() == "sp-token"
+    assert calls == [
+        ("altaviz-sql-client-secret", "https://kv.vault.azure.net/", "AZURE_CLIENT_SECRET"),
+        ("t", "c", "shh"),
+        "https://database.windows.net/.default",
+    ]
+
+
+def test_connect_explains_a_missing_odbc_stack(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pyodbc(name, *args, **kwargs):
+        if name == "pyodbc":
+            raise ImportError("libodbc.so.2: cannot open shared object file")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyodbc)
+    with pytest.raises(RuntimeError, match="ODBC Driver 18"):
+        azure_sql.connect(SETTINGS)
+
+
+def test_open_serving_database_routes_azure_sql_with_notebook_settings(monkeypatch):
+    from altaviz import publish
+
+    made = []
+
+    class Recorder(AzureSqlDatabase):
+        @classmethod
+        def from_environment(cls, overrides=None):
+            made.append(dict(overrides or {}))
+            return cls(
+                AzureSqlSettings(server="s", database="d", auth="default"), connection=FakeConnection()
+            )
+
+    monkeypatch.setattr(azure_sql, "AzureSqlDatabase", Recorder)
+    with publish.open_serving_database("azure_sql", {"AZURE_SQL_SERVER": "srv"}) as db:
+        assert db.describe() == "azure_sql://s/d (auth=default)"
+    assert made == [{"AZURE_SQL_SERVER": "srv"}]
+
+
+# ---------------------------------------------------------------- semantic link, runtime
+
+
+def test_semantic_link_outside_fabric_logs_and_does_nothing(caplog):
+    from altaviz.publish.semantic_link import refresh_after_publish
+
+    with caplog.at_level(logging.INFO, logger="altaviz"):
+        result = refresh_after_publish("Altaviz Fleet Health")
+    assert result == {"sql_endpoint": "skipped (local)", "semantic_model": "skipped (local)"}
+    assert "not running in Microsoft Fabric" in caplog.text and "Altaviz Fleet Health" in caplog.text
+
+
+def test_semantic_link_in_fabric_refreshes_endpoint_and_model(monkeypatch):
+    from altaviz.publish import semantic_link
+
+    calls = []
+
+    class SqlEndpoint:
+        @staticmethod
+        def refresh_sql_endpoint_metadata(warehouse, warehouse_type, workspace=None):
+            calls.append(("endpoint", warehouse, warehouse_type, workspace))
+
+    class FakeFabric:
+        sql_endpoint = SqlEndpoint
+
+        @staticmethod
+        def refresh_dataset(dataset, workspace=None):
+            calls.append(("dataset", dataset, workspace))
+            return "req-1"
+
+    monkeypatch.setattr(runtime, "in_fabric", lambda: True)
+    monkeypatch.setattr(
+        runtime,
+        "fabric_context",
+        lambda: {"defaultLakehouseId": "lh", "currentWorkspaceId": "ws", "defaultLakehouseWorkspaceId": "ws"},
+    )
+    monkeypatch.setattr(semantic_link, "_sempy_fabric", lambda: FakeFabric)
+    result = semantic_link.refresh_after_publish("Altaviz Fleet Health")
+    assert calls == [("endpoint", "lh", "Lakehouse", "ws"), ("dataset", "Altaviz Fleet Health", None)]
+    assert result == {"sql_endpoint": "refreshed", "semantic_model": "refresh requested (req-1)"}
+
+
+def test_runtime_secret_falls_back_to_a_local_variable(monkeypatch):
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "local")
+    assert (
+        runtime.get_secret(
+            "altaviz-sql-client-secret", "https://kv.vault.azure.net/", env_var="AZURE_CLIENT_SECRET"
+        )
+        == "local"
+    )
+    assert runtime.fabric_context() == {}

@@ -1,0 +1,255 @@
+"""Every committed Fabric item holds to the format Fabric Git integration writes and reads.
+
+No Spark, no Azure: these read the repository's files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from graphlib import TopologicalSorter
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from altaviz import fabric_format
+from altaviz.fabric.items import (
+    ENVIRONMENT_ITEM,
+    ITEM_FOLDERS,
+    PUBLIC_LIBRARIES,
+    FabricItem,
+    ItemFormatError,
+    find_items,
+    read_platform,
+)
+from packaging.requirements import Requirement
+
+REPO = Path(__file__).resolve().parents[1]
+PIPELINE = REPO / "pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json"
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+ZERO_GUID = "00000000-0000-0000-0000-000000000000"
+NOTEBOOKS = ["01_simulate", "02_bronze", "03_silver", "04_gold", "05_publish"]
+
+
+@pytest.fixture(scope="module")
+def items() -> list[FabricItem]:
+    return find_items(REPO)
+
+
+def by_type(items: list[FabricItem], item_type: str) -> dict[str, FabricItem]:
+    return {i.name: i for i in items if i.type == item_type}
+
+
+def notebook_source(name: str) -> str:
+    return (REPO / f"notebooks/{name}.Notebook/notebook-content.py").read_text(encoding="utf-8")
+
+
+def declared_parameters(name: str) -> set[str]:
+    (cell,) = fabric_format.parse(notebook_source(name)).parameters_cells
+    return {m.group(1) for m in re.finditer(r"^([A-Za-z_]\w*)\s*=", cell.source, re.MULTILINE)}
+
+
+def pipeline() -> dict:
+    return json.loads(PIPELINE.read_text(encoding="utf-8"))["properties"]
+
+
+# ---------------------------------------------------------------- .platform
+
+
+def test_every_item_folder_has_a_valid_platform_file_and_the_expected_items(items):
+    assert {(i.type, i.name) for i in items} == {
+        ("Lakehouse", "altaviz_lakehouse"),
+        ("Environment", "altaviz_env"),
+        ("DataPipeline", "altaviz_pipeline"),
+        *(("Notebook", n) for n in NOTEBOOKS),
+    }
+    # Every folder named like an item has a .platform (a folder without one is silently skipped by Fabric).
+    for folder in ITEM_FOLDERS:
+        for item_dir in (REPO / folder).iterdir():
+            if item_dir.is_dir() and "." in item_dir.name:
+                assert (item_dir / ".platform").is_file(), item_dir
+
+
+def test_logical_ids_are_unique_guids(items):
+    ids = [i.logical_id for i in items]
+    assert all(GUID.match(i) and i != ZERO_GUID for i in ids), ids
+    assert len(set(ids)) == len(ids)
+
+
+def test_read_platform_rejects_a_malformed_item(tmp_path):
+    bad = tmp_path / "x.Notebook"
+    bad.mkdir()
+    (bad / ".platform").write_text(json.dumps({"metadata": {"type": "Notebook"}, "config": {}}))
+    with pytest.raises(ItemFormatError, match="not a Fabric .platform"):
+        read_platform(bad)
+    good = json.loads((REPO / "notebooks/01_simulate.Notebook/.platform").read_text())
+    (bad / ".platform").write_text(json.dumps(good))  # right content, wrong folder name
+    with pytest.raises(ItemFormatError, match="folder must be named 01_simulate.Notebook"):
+        read_platform(bad)
+
+
+# ---------------------------------------------------------------- notebooks
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_parses_round_trips_and_has_one_parameters_cell(name):
+    text = notebook_source(name)
+    nb = fabric_format.parse(text)
+    assert fabric_format.render(nb) == text, "notebook-content.py is not in canonical Fabric format"
+    ipynb = fabric_format.to_ipynb(nb)
+    nbformat.validate(ipynb)
+    assert fabric_format.render(fabric_format.from_ipynb(ipynb)) == text, (
+        ".ipynb round trip changed the notebook"
+    )
+    # Through a .ipynb file on disk too (nbformat sorts JSON keys, so compare content, not key order).
+    from_disk = fabric_format.from_ipynb(nbformat.reads(nbformat.writes(ipynb), as_version=4))
+    assert from_disk.metadata == nb.metadata
+    assert [(c.kind, c.source, c.metadata) for c in from_disk.cells] == [
+        (c.kind, c.source, c.metadata) for c in nb.cells
+    ]
+    assert len(nb.parameters_cells) == 1
+    tagged = [c for c in ipynb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    assert "def " not in text, "notebooks stay thin: logic lives in the wheel"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_metadata_names_the_default_lakehouse_and_the_environment(name, items):
+    meta = fabric_format.parse(notebook_source(name)).metadata
+    assert meta["kernel_info"]["name"] == "synapse_pyspark"
+    lakehouse = by_type(items, "Lakehouse")["altaviz_lakehouse"]
+    environment = by_type(items, "Environment")["altaviz_env"]
+    deps = meta["dependencies"]
+    assert deps["lakehouse"]["default_lakehouse"] == lakehouse.logical_id
+    assert deps["lakehouse"]["default_lakehouse_name"] == lakehouse.name
+    assert deps["lakehouse"]["default_lakehouse_workspace_id"] == ZERO_GUID
+    assert [k["id"] for k in deps["lakehouse"]["known_lakehouses"]] == [lakehouse.logical_id]
+    assert deps["environment"] == {"environmentId": environment.logical_id, "workspaceId": ZERO_GUID}
+
+
+def test_fabric_format_rejects_text_that_is_not_notebook_source():
+    with pytest.raises(fabric_format.FabricFormatError):
+        fabric_format.parse("print('hello')\n")
+
+
+# ---------------------------------------------------------------- pipeline
+
+
+def test_every_activity_runs_an_existing_notebook_with_only_declared_parameters(items):
+    notebooks_by_id = {i.logical_id: i.name for i in by_type(items, "Notebook").values()}
+    props = pipeline()
+    seen = []
+    for activity in props["activities"]:
+        assert activity["type"] == "TridentNotebook"
+        type_props = activity["typeProperties"]
+        assert type_props["workspaceId"] == ZERO_GUID
+        notebook = notebooks_by_id.get(type_props["notebookId"])
+        assert notebook is not None, f"{activity['name']} runs unknown notebook {type_props['notebookId']}"
+        assert notebook == activity["name"], "activity and notebook names differ"
+        passed = set(type_props.get("parameters", {}))
+        undeclared = passed - declared_parameters(notebook)
+        assert not undeclared, (
+            f"{activity['name']} passes parameters {notebook} does not declare: {undeclared}"
+        )
+        seen.append(notebook)
+    assert sorted(seen) == NOTEBOOKS
+
+
+def test_pipeline_expressions_only_use_declared_pipeline_parameters():
+    props = pipeline()
+    declared = set(props["parameters"])
+    used = set(re.findall(r"@pipeline\(\)\.parameters\.(\w+)", json.dumps(props["activities"])))
+    assert used <= declared, f"undeclared pipeline parameters: {used - declared}"
+    # fleet size, run date and target database are pipeline parameters
+    assert {
+        "n_compressors",
+        "run_date",
+        "serving_target",
+        "sql_server",
+        "sql_database",
+        "semantic_model",
+    } <= declared
+
+
+def test_depends_on_is_a_chain_from_01_to_05():
+    activities = pipeline()["activities"]
+    graph = {a["name"]: {d["activity"] for d in a["dependsOn"]} for a in activities}
+    assert list(TopologicalSorter(graph).static_order()) == NOTEBOOKS
+    for a in activities:
+        for dep in a["dependsOn"]:
+            assert dep["dependencyConditions"] == ["Succeeded"]
+    assert {name: sorted(deps) for name, deps in graph.items()} == {
+        "01_simulate": [],
+        "02_bronze": ["01_simulate"],
+        "03_silver": ["02_bronze"],
+        "04_gold": ["03_silver"],
+        "05_publish": ["04_gold"],
+    }
+
+
+def test_publish_passes_the_semantic_model_and_sql_settings():
+    publish = next(a for a in pipeline()["activities"] if a["name"] == "05_publish")
+    params = publish["typeProperties"]["parameters"]
+    for name in ("semantic_model", "sql_server", "sql_database"):
+        assert params[name]["value"]["value"] == f"@pipeline().parameters.{name}"
+    assert {"semantic_model", "sql_server", "sql_database", "target"} <= declared_parameters("05_publish")
+
+
+# ---------------------------------------------------------------- lakehouse and environment
+
+
+def test_lakehouse_item_definition():
+    meta = json.loads((REPO / "lakehouse/altaviz_lakehouse.Lakehouse/lakehouse.metadata.json").read_text())
+    assert meta == {"defaultSchema": "dbo"}
+
+
+def test_environment_item_pins_runtime_2_and_ships_environment_yml():
+    env = REPO / ENVIRONMENT_ITEM
+    compute = yaml.safe_load((env / "Setting/Sparkcompute.yml").read_text())
+    assert str(compute["runtime_version"]) == "2.0"
+    assert "instance_pool_id" not in compute, "a custom pool id does not carry across workspaces"
+    assert (env / PUBLIC_LIBRARIES).read_bytes() == (REPO / "environment.yml").read_bytes(), (
+        "the Environment item's environment.yml must equal the repository's environment.yml"
+    )
+    assert not list(env.rglob("*.whl")), "the wheel is built by `altaviz fabric deploy`, never committed"
+
+
+def _pip_pins() -> dict[str, Requirement]:
+    spec = yaml.safe_load((REPO / "environment.yml").read_text())
+    pip = next(d["pip"] for d in spec["dependencies"] if isinstance(d, dict) and "pip" in d)
+    reqs = [Requirement(line) for line in pip]
+    for r in reqs:
+        assert len(r.specifier) == 1 and next(iter(r.specifier)).operator == "==", f"{r} is not an exact pin"
+    return {r.name.lower(): r for r in reqs}
+
+
+def _project() -> dict:
+    import tomllib
+
+    return tomllib.loads((REPO / "lib/pyproject.toml").read_text())["project"]
+
+
+def test_environment_yml_pins_what_the_wheel_needs():
+    pins = _pip_pins()
+    runtime_provided = {"pyspark", "delta-spark"}  # Fabric Runtime 2.0's own; never pip-installed there
+    for line in _project()["dependencies"]:
+        req = Requirement(line)
+        if req.name.lower() in runtime_provided:
+            continue
+        assert req.name.lower() in pins, f"environment.yml does not pin {req.name}, which the wheel requires"
+        pinned = next(iter(pins[req.name.lower()].specifier)).version
+        assert req.specifier.contains(pinned), (
+            f"environment.yml pins {req.name}=={pinned}, wheel needs {req.specifier}"
+        )
+        assert pins[req.name.lower()].extras == req.extras
+    assert not (runtime_provided & set(pins)), "pyspark / delta-spark must come from the Fabric runtime"
+
+
+def test_environment_yml_pins_the_azure_sql_libraries_like_the_fabric_extra():
+    pins = _pip_pins()
+    extra = {
+        Requirement(r).name.lower(): Requirement(r) for r in _project()["optional-dependencies"]["fabric"]
+    }
+    for name in ("pyodbc", "azure-identity"):
+        assert str(pins[name].specifier) == str(extra[name].specifier), name
