@@ -63,6 +63,22 @@ def get_spark() -> SparkSession:
     return active if active is not None else _build_local_spark()
 
 
+def _jar_manifest() -> Path:
+    from importlib.metadata import version
+
+    return Path.home() / ".cache" / "altaviz" / f"delta-spark-{version('delta-spark')}-jars.txt"
+
+
+def _cached_delta_jars() -> list[str] | None:
+    """Jars Ivy resolved on an earlier start, if all still exist: Ivy re-checks Maven Central on
+    every start (~8 s each, for every notebook), which the cached list skips."""
+    manifest = _jar_manifest()
+    if not manifest.exists():
+        return None
+    jars = manifest.read_text(encoding="utf-8").split()
+    return jars if jars and all(Path(j.removeprefix("file://")).exists() for j in jars) else None
+
+
 def _build_local_spark() -> SparkSession:
     from delta import configure_spark_with_delta_pip
     from pyspark.sql import SparkSession
@@ -83,7 +99,15 @@ def _build_local_spark() -> SparkSession:
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.databricks.delta.retentionDurationCheck.enabled", "false")
     )
-    spark = configure_spark_with_delta_pip(builder).getOrCreate()
+    jars = _cached_delta_jars()
+    if jars:
+        spark = builder.config("spark.jars", ",".join(jars)).getOrCreate()
+    else:
+        spark = configure_spark_with_delta_pip(builder).getOrCreate()
+        resolved = spark.sparkContext.getConf().get("spark.jars", "")
+        if resolved:
+            _jar_manifest().parent.mkdir(parents=True, exist_ok=True)
+            _jar_manifest().write_text("\n".join(resolved.split(",")) + "\n", encoding="utf-8")
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 

@@ -22,7 +22,8 @@ def ddl_text() -> str:
 class PostgresDatabase:
     def __init__(self, url: str) -> None:
         self._url = url
-        self._conn = psycopg.connect(url, autocommit=False)
+        # Autocommit outside explicit transaction() blocks, so each upsert is its own transaction.
+        self._conn = psycopg.connect(url, autocommit=True)
 
     def describe(self) -> str:
         info = self._conn.info

@@ -1,0 +1,190 @@
+"""The whole pipeline, as a user runs it: `altaviz run` → papermill → local Spark + Delta → embedded PostgreSQL.
+
+Three runs share one state folder: a first run, an identical rerun (after an operator acknowledges an
+alert in PostgreSQL), and a run that ingests a raw batch full of bad rows.
+"""
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from deltalake import DeltaTable
+
+from altaviz.schemas import TABLES
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[1]
+RUN_DATE = "2026-11-20"
+WINDOW_END = datetime(2026, 11, 20, tzinfo=UTC)
+PER_RUN_TABLES = {"ops_run_steps": 5, "silver_rule_counts": 6, "gold_data_quality": 8}
+DATA_SQL_TABLES = ("stations", "compressors", "sensor_thresholds", "hourly_readings", "alerts")
+
+
+def _run(home: Path) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "altaviz.cli", "run", "--home", str(home), "-p", f"run_date={RUN_DATE}"],
+        cwd=REPO, capture_output=True, text=True, timeout=1800, env={**os.environ, "COLUMNS": "160"},
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return proc
+
+
+def _table(home: Path, name: str) -> pd.DataFrame:
+    return DeltaTable(str(home / "lakehouse" / "Tables" / name)).to_pandas()
+
+
+def _counts(home: Path) -> dict[str, int]:
+    return {p.name: len(_table(home, p.name)) for p in sorted((home / "lakehouse" / "Tables").iterdir())}
+
+
+def _sql(home: Path, query: str, params=()):
+    with psycopg.connect(_url(home)) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def _url(home: Path) -> str:
+    import json
+
+    return json.loads((home / "state" / "database.json").read_text())["url"]
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    path = tmp_path_factory.mktemp("e2e-home")
+    yield path
+    from altaviz.publish.embedded import stop_embedded_postgres
+
+    stop_embedded_postgres(path)
+
+
+@pytest.fixture(scope="module")
+def first(home):
+    proc = _run(home)
+    return {"stdout": proc.stdout, "counts": _counts(home)}
+
+
+def test_first_run_fills_every_layer(home, first):
+    counts = first["counts"]
+    assert counts["bronze_sensor_readings"] == 10_080
+    assert counts["silver_sensor_readings"] + counts["silver_quarantine_readings"] == 10_080
+    assert counts["silver_quarantine_readings"] == 0  # the simulator's data is clean
+    assert counts["gold_sensor_features"] == 10_080
+    assert counts["gold_hourly_readings"] == 1_680
+    assert counts["silver_compressors"] == 10 and counts["silver_stations"] == 4
+    assert all(counts[t] == n for t, n in PER_RUN_TABLES.items())
+    for step in ("01_simulate", "02_bronze", "03_silver", "04_gold", "05_publish"):
+        assert f"✔ {step}" in first["stdout"]
+    assert "quarantined this run: 0" in first["stdout"]
+
+
+def test_serving_database_holds_hourly_rows_and_the_views_answer(home, first):
+    assert _sql(home, "SELECT count(*) FROM hourly_readings") == [(1_680,)]
+    assert _sql(home, "SELECT count(*) FROM v_latest_readings") == [(10,)]
+    health = dict(_sql(home, "SELECT compressor_id, health_status FROM v_fleet_health"))
+    assert health["COMP-003"] == "critical" and health["COMP-001"] == "normal" and len(health) == 10
+    assert _sql(home, "SELECT count(*) FROM v_active_alerts WHERE compressor_id = 'COMP-003'")[0][0] >= 1
+    assert _sql(home, "SELECT count(*) FROM pipeline_run_steps") == [(5,)]
+    assert _sql(home, "SELECT count(DISTINCT table_name) FROM data_quality_metrics") == [(3,)]
+
+
+def test_comp003_alerts_before_failure_and_healthy_units_stay_quiet(home, first):
+    truth = pd.read_parquet(home / "lakehouse" / "Files" / "raw" / "ground_truth")
+    failure = truth.set_index("compressor_id").loc["COMP-003", "failure_at"]
+    episodes = _table(home, "gold_alert_episodes")
+    critical = episodes[(episodes.compressor_id == "COMP-003") & (episodes.severity == "critical")]
+    assert len(critical) >= 1
+    assert critical.escalated_at.min() < pd.Timestamp(failure)
+    healthy = episodes[~episodes.compressor_id.isin(["COMP-003", "COMP-007"])]
+    assert healthy.empty
+    assert 1 < len(episodes) < 100  # episodes, not one alert per reading
+    assert set(_sql(home, "SELECT alert_id FROM alerts")) == {(a,) for a in episodes.alert_id}
+
+
+@pytest.fixture(scope="module")
+def second(home, first):
+    alert_id = _sql(home, "SELECT alert_id FROM alerts WHERE compressor_id = 'COMP-003' ORDER BY opened_at LIMIT 1")[0][0]
+    _sql(home, "UPDATE alerts SET status = 'acknowledged', acknowledged_by = 'e2e', acknowledged_at = now() "
+               "WHERE alert_id = %s RETURNING alert_id", (alert_id,))
+    sql_before = {t: _sql(home, f"SELECT count(*) FROM {t}")[0][0] for t in DATA_SQL_TABLES}  # noqa: S608
+    _run(home)
+    return {"alert_id": alert_id, "counts": _counts(home), "sql_before": sql_before}
+
+
+def test_rerun_changes_no_data_table_and_adds_one_run_to_the_run_logs(home, first, second):
+    for name, before in first["counts"].items():
+        expected = before + PER_RUN_TABLES.get(name, 0)
+        assert second["counts"][name] == expected, name
+    for table, before in second["sql_before"].items():
+        assert _sql(home, f"SELECT count(*) FROM {table}")[0][0] == before, table  # noqa: S608
+
+
+def test_no_table_has_a_duplicate_key(home, second):
+    for name in second["counts"]:
+        df = _table(home, name)
+        key = list(TABLES[name].key)
+        assert not df.duplicated(subset=key).any(), name
+
+
+def test_acknowledgement_survives_the_rerun(home, second):
+    assert _sql(home, "SELECT status, acknowledged_by FROM alerts WHERE alert_id = %s", (second["alert_id"],)) == [
+        ("acknowledged", "e2e")]
+
+
+def _bad_batch(home: Path) -> dict[str, list[str]]:
+    """Lands a raw file with good and bad rows; returns the rules each bad row must fail."""
+    silver = _table(home, "silver_sensor_readings")
+    last = silver[silver.compressor_id == "COMP-001"].sort_values("timestamp").iloc[-1]
+    sensors = ["vibration_mms", "discharge_temp_f", "suction_pressure_psi", "discharge_pressure_psi", "horsepower",
+               "gas_flow_mcf"]
+    base = {s: float(last[s]) for s in sensors}
+    future = datetime.now(UTC) + timedelta(days=1)
+    rows = [
+        ("good", "COMP-001", WINDOW_END, base),
+        ("dup_first", "COMP-001", WINDOW_END + timedelta(minutes=10), base),
+        ("dup_second", "COMP-001", WINDOW_END + timedelta(minutes=10), base),
+        ("null", "COMP-001", WINDOW_END + timedelta(minutes=20), {**base, "vibration_mms": None}),
+        ("unknown", "COMP-999", WINDOW_END, base),
+        ("negative", "COMP-002", WINDOW_END, {**base, "suction_pressure_psi": -12.0}),
+        ("already_in_silver", "COMP-001", last["timestamp"].to_pydatetime(), base),
+        ("future", "COMP-001", future, base),
+    ]
+    table = pa.table({
+        "compressor_id": [r[1] for r in rows],
+        "timestamp": pa.array([r[2] for r in rows], pa.timestamp("us", tz="UTC")),
+        **{s: pa.array([r[3][s] for r in rows], pa.float64()) for s in sensors},
+    })
+    folder = home / "lakehouse" / "Files" / "raw" / "sensor_readings" / "batch-field-gateway-bad"
+    folder.mkdir(parents=True)
+    pq.write_table(table, folder / "part-0.parquet")
+    return {"null": ["missing_value"], "unknown": ["unknown_compressor"], "negative": ["out_of_range"],
+            "already_in_silver": ["duplicate_reading"], "dup_second": ["duplicate_reading"],
+            "future": ["future_timestamp"]}
+
+
+def test_a_batch_of_bad_rows_lands_its_good_rows_and_quarantines_the_rest_with_reasons(home, second):
+    expected = _bad_batch(home)
+    _run(home)
+    counts = _counts(home)
+    bronze = _table(home, "bronze_sensor_readings")
+    assert counts["bronze_sensor_readings"] == second["counts"]["bronze_sensor_readings"] + 8
+    assert counts["silver_sensor_readings"] == second["counts"]["silver_sensor_readings"] + 2  # good + dup_first
+    new_bad = _table(home, "silver_quarantine_readings")
+    assert len(new_bad) == 6 == counts["silver_quarantine_readings"]
+    got = sorted(tuple(r) for r in new_bad.failed_rules.map(list))
+    assert got == sorted(tuple(r) for r in expected.values())
+    assert set(new_bad._record_id) <= set(bronze._record_id)
+    assert counts["silver_sensor_readings"] + counts["silver_quarantine_readings"] == len(bronze)
+    rule_counts = _table(home, "silver_rule_counts")
+    this_run = rule_counts[rule_counts.run_id == rule_counts.sort_values("measured_at").run_id.iloc[-1]]
+    assert dict(zip(this_run.rule, this_run.failed_rows, strict=True)) == {
+        "missing_value": 1, "unknown_compressor": 1, "out_of_range": 1, "duplicate_reading": 2,
+        "future_timestamp": 1, "outlier_4sigma": 0}
+    assert _sql(home, "SELECT sum(failed_rows) FROM quarantine_rule_counts")[0][0] == 6

@@ -1,0 +1,143 @@
+"""The local runner: expression evaluation, activity order, parameters, failures (no Spark needed)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from altaviz import runner
+from altaviz.expressions import ExpressionError, evaluate, resolve
+
+REPO = Path(__file__).resolve().parents[1]
+PIPELINE = REPO / "pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json"
+
+CONTEXT = {
+    "pipeline": {"parameters": {"n": 10, "date": "2026-01-02", "empty": ""}, "RunId": "r-1"},
+    "activities": {"a": {"output": {"result": {"exitValue": '{"rows": 5}'}}}},
+}
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("@pipeline().parameters.n", 10),
+        ("@pipeline().RunId", "r-1"),
+        ("@pipeline()['parameters']['date']", "2026-01-02"),
+        ("@json(activity('a').output.result.exitValue).rows", 5),
+        ("@concat('run-', pipeline().RunId)", "run-r-1"),
+        ("@if(empty(pipeline().parameters.empty), 'today', 'given')", "today"),
+        ("@coalesce(null, 'x')", "x"),
+        ("day @{pipeline().parameters.date}!", "day 2026-01-02!"),
+        ("@@literal", "@literal"),
+        ("plain", "plain"),
+    ],
+)
+def test_expressions_evaluate_like_fabric(expression, expected):
+    assert evaluate(expression, CONTEXT) == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("@pipeline().parameters.missing", "no 'missing'"),
+        ("@activity('later').output", "has not run yet"),
+        ("@substring('abc', 0, 1)", "substring() is not supported"),
+        ("@pipeline(", "expected"),
+    ],
+)
+def test_unsupported_or_broken_expressions_fail_loudly(expression, message):
+    with pytest.raises(ExpressionError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        evaluate(expression, CONTEXT)
+
+
+def test_parameter_values_resolve_expression_objects():
+    assert resolve({"value": "@pipeline().parameters.n", "type": "Expression"}, CONTEXT) == 10
+    assert resolve(7, CONTEXT) == 7
+
+
+def test_committed_pipeline_runs_01_to_05_in_order():
+    definition = runner.load_pipeline(PIPELINE)
+    assert [a["name"] for a in runner.activity_order(definition["activities"])] == [
+        "01_simulate", "02_bronze", "03_silver", "04_gold", "05_publish"]
+
+
+def test_order_follows_depends_on_not_file_order_and_rejects_cycles():
+    acts = [{"name": "b", "dependsOn": [{"activity": "a", "dependencyConditions": ["Succeeded"]}]},
+            {"name": "a", "dependsOn": []}]
+    assert [a["name"] for a in runner.activity_order(acts)] == ["a", "b"]
+    acts[1]["dependsOn"] = [{"activity": "b", "dependencyConditions": ["Succeeded"]}]
+    with pytest.raises(runner.PipelineError, match="cycle"):
+        runner.activity_order(acts)
+    with pytest.raises(runner.PipelineError, match="unknown activity"):
+        runner.activity_order([{"name": "x", "dependsOn": [{"activity": "nope"}]}])
+
+
+def test_pipeline_parameters_are_typed_and_unknown_ones_rejected():
+    definition = runner.load_pipeline(PIPELINE)
+    values = runner.pipeline_parameters(definition, {"n_compressors": "25"})
+    assert values["n_compressors"] == 25 and values["days"] == 7 and values["run_date"] == ""
+    with pytest.raises(runner.PipelineError, match="unknown pipeline parameters"):
+        runner.pipeline_parameters(definition, {"n_compresors": "25"})
+    with pytest.raises(runner.PipelineError, match="not a valid int"):
+        runner.pipeline_parameters(definition, {"days": "seven"})
+
+
+def _write_notebook(folder: Path, name: str, logical_id: str, code: str) -> None:
+    from altaviz.fabric_format import FabricCell, FabricNotebook, render
+
+    item = folder / f"{name}.Notebook"
+    item.mkdir(parents=True)
+    (item / ".platform").write_text(json.dumps({"metadata": {"type": "Notebook", "displayName": name},
+                                                "config": {"version": "2.0", "logicalId": logical_id}}))
+    py = {"language": "python", "language_group": "synapse_pyspark"}
+    cells = [FabricCell("parameters", 'value = ""', dict(py)), FabricCell("code", code, dict(py))]
+    (item / "notebook-content.py").write_text(render(FabricNotebook({"kernel_info": {"name": "synapse_pyspark"}}, cells)))
+
+
+def _pipeline(tmp_path: Path) -> Path:
+    def act(name, lid, deps, value):
+        return {"name": name, "type": "TridentNotebook",
+                "dependsOn": [{"activity": d, "dependencyConditions": ["Succeeded"]} for d in deps],
+                "typeProperties": {"notebookId": lid, "workspaceId": "0",
+                                   "parameters": {"value": {"value": {"value": value, "type": "Expression"},
+                                                            "type": "string"}}}}
+    path = tmp_path / "pipeline-content.json"
+    path.write_text(json.dumps({"properties": {
+        "parameters": {"greeting": {"type": "string", "defaultValue": "hello"}},
+        "activities": [act("first", "id-1", [], "@pipeline().parameters.greeting"),
+                       act("second", "id-2", ["first"], "@json(activity('first').output.result.exitValue).echo"),
+                       act("third", "id-3", ["second"], "never")]}}))
+    return path
+
+
+def test_a_local_run_passes_exit_values_on_and_stops_at_the_failing_cell(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    _write_notebook(notebooks, "first", "id-1",
+                    "from altaviz import runtime\nruntime.exit_notebook({'echo': value.upper()})")
+    _write_notebook(notebooks, "second", "id-2", "assert value == 'HELLO', value\nraise RuntimeError('bad gauge ' + value)")
+    _write_notebook(notebooks, "third", "id-3", "print('unreachable')")
+    result = runner.run_pipeline(_pipeline(tmp_path), notebooks, home=tmp_path / "home", run_id="t-1")
+    assert [(a.name, a.status) for a in result.activities] == [("first", "succeeded"), ("second", "failed")]
+    assert result.activities[0].exit_value == {"echo": "HELLO"}
+    assert "cell 2" in result.activities[1].error and "RuntimeError: bad gauge HELLO" in result.activities[1].error
+    kept = sorted(p.name for p in (tmp_path / "home/runs/t-1").glob("*.ipynb"))
+    assert kept == ["first.input.ipynb", "first.ipynb", "second.input.ipynb", "second.ipynb"]
+    summary = json.loads((tmp_path / "home/runs/t-1/summary.json").read_text())
+    assert summary["succeeded"] is False
+
+
+def test_cli_exits_non_zero_and_names_the_failing_notebook(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    _write_notebook(notebooks, "first", "id-1", "raise ValueError('sensor feed missing')")
+    _write_notebook(notebooks, "second", "id-2", "pass")
+    _write_notebook(notebooks, "third", "id-3", "pass")
+    proc = subprocess.run(
+        [sys.executable, "-m", "altaviz.cli", "run", "--pipeline", str(_pipeline(tmp_path)),
+         "--notebooks", str(notebooks), "--home", str(tmp_path / "home")],
+        capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "COLUMNS": "200"},
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "first failed" in proc.stdout and "ValueError: sensor feed missing" in proc.stdout
+    assert "first.ipynb" in proc.stdout
