@@ -45,3 +45,15 @@ db-stop:
 
 clean: db-stop
 	rm -rf $(ALTAVIZ_HOME) dist lib/dist
+
+# Microsoft Fabric (AZURE_FABRIC_GUIDE.md): build the wheel, assemble the items, publish with fabric-cicd.
+#   make fabric-dry-run WORKSPACE_ID=<guid> FABRIC_ENV=DEV   # prints the plan; no Azure call
+#   make fabric-deploy  WORKSPACE_ID=<guid> FABRIC_ENV=PROD  # service principal env vars or `az login`
+.PHONY: fabric-dry-run fabric-deploy
+FABRIC_ENV ?= DEV
+
+fabric-dry-run: setup
+	$(BIN)/altaviz fabric deploy --workspace-id "$(WORKSPACE_ID)" --environment $(FABRIC_ENV) --dry-run
+
+fabric-deploy: setup
+	$(BIN)/altaviz fabric deploy --workspace-id "$(WORKSPACE_ID)" --environment $(FABRIC_ENV)

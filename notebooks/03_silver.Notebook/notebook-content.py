@@ -10,7 +10,16 @@
 # META     "lakehouse": {
 # META       "default_lakehouse": "3f1c2a5e-7b1d-4c7e-9a51-0c1e5d7a1100",
 # META       "default_lakehouse_name": "altaviz_lakehouse",
-# META       "default_lakehouse_workspace_id": "00000000-0000-0000-0000-000000000000"
+# META       "default_lakehouse_workspace_id": "00000000-0000-0000-0000-000000000000",
+# META       "known_lakehouses": [
+# META         {
+# META           "id": "3f1c2a5e-7b1d-4c7e-9a51-0c1e5d7a1100"
+# META         }
+# META       ]
+# META     },
+# META     "environment": {
+# META       "environmentId": "3f1c2a5e-7b1d-4c7e-9a51-0c1e5d7a1300",
+# META       "workspaceId": "00000000-0000-0000-0000-000000000000"
 # META     }
 # META   }
 # META }

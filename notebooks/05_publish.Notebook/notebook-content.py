@@ -10,7 +10,16 @@
 # META     "lakehouse": {
 # META       "default_lakehouse": "3f1c2a5e-7b1d-4c7e-9a51-0c1e5d7a1100",
 # META       "default_lakehouse_name": "altaviz_lakehouse",
-# META       "default_lakehouse_workspace_id": "00000000-0000-0000-0000-000000000000"
+# META       "default_lakehouse_workspace_id": "00000000-0000-0000-0000-000000000000",
+# META       "known_lakehouses": [
+# META         {
+# META           "id": "3f1c2a5e-7b1d-4c7e-9a51-0c1e5d7a1100"
+# META         }
+# META       ]
+# META     },
+# META     "environment": {
+# META       "environmentId": "3f1c2a5e-7b1d-4c7e-9a51-0c1e5d7a1300",
+# META       "workspaceId": "00000000-0000-0000-0000-000000000000"
 # META     }
 # META   }
 # META }
@@ -22,7 +31,8 @@
 # Upserts stations, compressors, thresholds, hourly readings, alert episodes, data-quality metrics
 # and the run log into the serving database: PostgreSQL (embedded locally unless `DATABASE_URL`
 # is set) or Azure SQL (`target = "azure_sql"` or `DB_TYPE`). Operators' acknowledgements and
-# resolutions are never overwritten.
+# resolutions are never overwritten. In Fabric it then refreshes the lakehouse SQL analytics
+# endpoint metadata and, when `semantic_model` names one, that Power BI semantic model.
 #
 # Reads: `Tables/silver_*`, `Tables/gold_*`, `Tables/ops_run_steps`. Writes: the serving database.
 
@@ -30,6 +40,9 @@
 
 run_id = ""  # the pipeline passes @pipeline().RunId; empty means an ad-hoc run
 target = ""  # "postgres" or "azure_sql"; empty uses DB_TYPE, then PostgreSQL
+sql_server = ""  # Azure SQL server (myserver.database.windows.net); empty uses AZURE_SQL_SERVER
+sql_database = ""  # Azure SQL database; empty uses AZURE_SQL_DATABASE
+semantic_model = ""  # Power BI semantic model to refresh after publishing (Fabric only); empty: none
 
 # METADATA ********************
 
@@ -49,7 +62,14 @@ target = ""  # "postgres" or "azure_sql"; empty uses DB_TYPE, then PostgreSQL
 from altaviz import jobs, runtime
 
 spark = runtime.get_spark()
-result = jobs.run_publish(spark, run_id=runtime.resolve_run_id(run_id), target=target)
+result = jobs.run_publish(
+    spark,
+    run_id=runtime.resolve_run_id(run_id),
+    target=target,
+    sql_server=sql_server,
+    sql_database=sql_database,
+    semantic_model=semantic_model,
+)
 
 # METADATA ********************
 
