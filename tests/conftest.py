@@ -6,7 +6,6 @@ import os
 from datetime import UTC, datetime
 
 import pytest
-
 from altaviz.config import AltavizConfig, load_config
 
 

@@ -8,8 +8,10 @@ T0 = datetime(2026, 1, 1)
 
 
 def _features(spark, config, vibrations, unit="COMP-001"):
-    rows = [(unit, T0 + timedelta(hours=i), v, 250.0, 60.0, 1000.0, 1200.0, 9000.0, f"r{i}", "f", "b", "s")
-            for i, v in enumerate(vibrations)]
+    rows = [
+        (unit, T0 + timedelta(hours=i), v, 250.0, 60.0, 1000.0, 1200.0, 9000.0, f"r{i}", "f", "b", "s")
+        for i, v in enumerate(vibrations)
+    ]
     compressors = spark.createDataFrame([(unit, "STN-001")], "compressor_id string, station_id string")
     return gold.to_sensor_features(spark.createDataFrame(rows, SILVER_SENSOR_READINGS), compressors, config)
 
@@ -23,7 +25,12 @@ def test_one_episode_opens_escalates_and_clears(spark, config):
     eps = _episodes(spark, config, [2.0, 5.0, 4.4, 7.5, 6.0, 4.0, 2.0, 2.0])
     assert len(eps) == 1
     e = eps[0]
-    assert (e["sensor"], e["severity"], e["current_severity"], e["is_active"]) == ("vibration_mms", "critical", "normal", False)
+    assert (e["sensor"], e["severity"], e["current_severity"], e["is_active"]) == (
+        "vibration_mms",
+        "critical",
+        "normal",
+        False,
+    )
     assert e["opened_at"] == T0 + timedelta(hours=1)
     assert e["escalated_at"] == T0 + timedelta(hours=3)
     # 6.0 < 7.1 − 0.355 de-escalates to warning; 4.0 < 4.5 − 0.225 clears (4.4 did not).
@@ -48,5 +55,7 @@ def test_separate_excursions_are_separate_episodes_with_stable_ids(spark, config
 def test_episode_schema_and_no_alerts_for_a_healthy_unit(spark, config):
     levels = to_sensor_levels_long(_features(spark, config, [2.0, 2.1, 2.2]), config.thresholds)
     episodes = to_alert_episodes(levels)
-    assert [(f.name, f.dataType) for f in episodes.schema.fields] == [(f.name, f.dataType) for f in ALERT_EPISODES.fields]
+    assert [(f.name, f.dataType) for f in episodes.schema.fields] == [
+        (f.name, f.dataType) for f in ALERT_EPISODES.fields
+    ]
     assert episodes.count() == 0

@@ -55,9 +55,7 @@ class FakeCursor:
 
 class FakeConnection:
     def __init__(self, columns=None, merge_rowcount=0, fail_on=None):
-        self.columns = (
-            columns if columns is not None else {t.name: list(t.columns) for t in SERVING_TABLES.values()}
-        )
+        self.columns = columns if columns is not None else {t.name: list(t.columns) for t in SERVING_TABLES.values()}
         self.merge_rowcount = merge_rowcount
         self.fail_on = fail_on
         self.log: list = []
@@ -307,9 +305,7 @@ def test_open_serving_database_routes_azure_sql_with_notebook_settings(monkeypat
         @classmethod
         def from_environment(cls, overrides=None):
             made.append(dict(overrides or {}))
-            return cls(
-                AzureSqlSettings(server="s", database="d", auth="default"), connection=FakeConnection()
-            )
+            return cls(AzureSqlSettings(server="s", database="d", auth="default"), connection=FakeConnection())
 
     monkeypatch.setattr(azure_sql, "AzureSqlDatabase", Recorder)
     with publish.open_serving_database("azure_sql", {"AZURE_SQL_SERVER": "srv"}) as db:
@@ -362,9 +358,7 @@ def test_semantic_link_in_fabric_refreshes_endpoint_and_model(monkeypatch):
 def test_runtime_secret_falls_back_to_a_local_variable(monkeypatch):
     monkeypatch.setenv("AZURE_CLIENT_SECRET", "local")
     assert (
-        runtime.get_secret(
-            "altaviz-sql-client-secret", "https://kv.vault.azure.net/", env_var="AZURE_CLIENT_SECRET"
-        )
+        runtime.get_secret("altaviz-sql-client-secret", "https://kv.vault.azure.net/", env_var="AZURE_CLIENT_SECRET")
         == "local"
     )
     assert runtime.fabric_context() == {}

@@ -181,9 +181,7 @@ def test_serving_tables_publish_existing_columns_and_never_operator_owned_ones()
         assert set(t.columns) <= ts[t.name], t.name
         assert set(t.key) <= set(t.columns)
         if t.name == "alerts":
-            assert not (OPERATOR_OWNED & set(t.columns)), (
-                "publish must never write operator-owned alert columns"
-            )
+            assert not (OPERATOR_OWNED & set(t.columns)), "publish must never write operator-owned alert columns"
             assert OPERATOR_OWNED <= ts["alerts"]
         assert ("updated_at" in ts[t.name]) == t.touch_updated_at, f"{t.name}: updated_at vs touch_updated_at"
 

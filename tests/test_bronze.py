@@ -1,9 +1,8 @@
 from datetime import UTC, datetime
 
-from pyspark.sql.types import StringType, StructField, StructType
-
 from altaviz import bronze
 from altaviz.schemas import RAW_SENSOR_READINGS
+from pyspark.sql.types import StringType, StructField, StructType
 
 from .conftest import ts
 
@@ -20,8 +19,12 @@ def _row(unit, when, source, vib=2.0):
 
 
 def test_record_ids_are_stable_and_keep_exact_duplicates_apart(spark):
-    rows = [_row("COMP-001", "2026-01-01 00:00", "f1"), _row("COMP-001", "2026-01-01 00:00", "f1"),
-            _row("COMP-001", "2026-01-01 00:10", "f1"), (None, None, None, None, None, None, None, None, "f1")]
+    rows = [
+        _row("COMP-001", "2026-01-01 00:00", "f1"),
+        _row("COMP-001", "2026-01-01 00:00", "f1"),
+        _row("COMP-001", "2026-01-01 00:10", "f1"),
+        (None, None, None, None, None, None, None, None, "f1"),
+    ]
     first = bronze.with_ingest_metadata(_landed(spark, rows), DATA, "run-1", datetime(2026, 1, 2, tzinfo=UTC))
     again = bronze.with_ingest_metadata(_landed(spark, rows), DATA, "run-2", datetime(2026, 1, 3, tzinfo=UTC))
     ids = [r["_record_id"] for r in first.collect()]
@@ -32,10 +35,12 @@ def test_record_ids_are_stable_and_keep_exact_duplicates_apart(spark):
 
 
 def test_same_values_in_another_file_are_another_record(spark):
-    a = bronze.with_ingest_metadata(_landed(spark, [_row("COMP-001", "2026-01-01 00:00", "f1")]), DATA, "r",
-                                    datetime(2026, 1, 2, tzinfo=UTC))
-    b = bronze.with_ingest_metadata(_landed(spark, [_row("COMP-001", "2026-01-01 00:00", "f2")]), DATA, "r",
-                                    datetime(2026, 1, 2, tzinfo=UTC))
+    a = bronze.with_ingest_metadata(
+        _landed(spark, [_row("COMP-001", "2026-01-01 00:00", "f1")]), DATA, "r", datetime(2026, 1, 2, tzinfo=UTC)
+    )
+    b = bronze.with_ingest_metadata(
+        _landed(spark, [_row("COMP-001", "2026-01-01 00:00", "f2")]), DATA, "r", datetime(2026, 1, 2, tzinfo=UTC)
+    )
     assert a.first()["_record_id"] != b.first()["_record_id"]
 
 

@@ -101,14 +101,11 @@ def test_dry_run_plans_every_item_in_publish_order_with_replacements(tmp_path, w
     # The wheel goes out as the Environment's custom library, environment.yml as its public libraries.
     wheel_file = _file(plan, "Environment", "altaviz_env", f"Libraries/CustomLibraries/{wheel.name}")
     assert wheel_file.kind != "text" and wheel_file.size == wheel.stat().st_size
-    assert (
-        _file(plan, "Environment", "altaviz_env", "Libraries/PublicLibraries/environment.yml").changes == []
-    )
+    assert _file(plan, "Environment", "altaviz_env", "Libraries/PublicLibraries/environment.yml").changes == []
 
     # Notebooks: default lakehouse, known lakehouse, environment and workspace re-pointed.
     after = dict(
-        (b.strip(), a.strip())
-        for b, a in _file(plan, "Notebook", "05_publish", "notebook-content.py").changes
+        (b.strip(), a.strip()) for b, a in _file(plan, "Notebook", "05_publish", "notebook-content.py").changes
     )
     assert after['# META       "default_lakehouse": "3f1c2a5e-7b1d-4c7e-9a51-0c1e5d7a1100",'] == (
         f'# META       "default_lakehouse": "{lakehouse.target_id}",'
@@ -119,9 +116,7 @@ def test_dry_run_plans_every_item_in_publish_order_with_replacements(tmp_path, w
     assert f'# META       "default_lakehouse_workspace_id": "{WORKSPACE}",' in after.values()
 
     # Pipeline: each activity points at the notebook of its name in the target workspace.
-    staged = json.loads(
-        (tmp_path / "DEV/pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json").read_text()
-    )
+    staged = json.loads((tmp_path / "DEV/pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json").read_text())
     pipeline_changes = _file(plan, "DataPipeline", "altaviz_pipeline", "pipeline-content.json").changes
     added = "\n".join(a for _, a in pipeline_changes)
     for activity in staged["properties"]["activities"]:
@@ -134,21 +129,15 @@ def test_dry_run_plans_every_item_in_publish_order_with_replacements(tmp_path, w
 
 
 def test_prod_gets_prod_values(tmp_path, wheel, sql_env, no_azure):
-    plan = fabric_deploy.deploy(
-        REPO, WORKSPACE, "prod", dry_run=True, stage=tmp_path / "PROD", wheel=wheel
-    ).plan
+    plan = fabric_deploy.deploy(REPO, WORKSPACE, "prod", dry_run=True, stage=tmp_path / "PROD", wheel=wheel).plan
     assert plan.environment == "PROD"
-    added = [
-        a.strip() for _, a in _file(plan, "DataPipeline", "altaviz_pipeline", "pipeline-content.json").changes
-    ]
+    added = [a.strip() for _, a in _file(plan, "DataPipeline", "altaviz_pipeline", "pipeline-content.json").changes]
     assert '"defaultValue": "altaviz-prod.database.windows.net"' in added
     assert '"defaultValue": "Altaviz Fleet Health"' in added
     assert '"defaultValue": 100' in added  # PROD fleet size
 
 
-def test_dry_run_fails_like_fabric_cicd_when_an_env_value_is_missing(
-    tmp_path, wheel, sql_env, no_azure, monkeypatch
-):
+def test_dry_run_fails_like_fabric_cicd_when_an_env_value_is_missing(tmp_path, wheel, sql_env, no_azure, monkeypatch):
     from fabric_cicd._common._exceptions import ParameterFileError
 
     monkeypatch.delenv("ALTAVIZ_PROD_SQL_SERVER")

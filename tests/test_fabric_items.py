@@ -99,9 +99,7 @@ def test_notebook_parses_round_trips_and_has_one_parameters_cell(name):
     assert fabric_format.render(nb) == text, "notebook-content.py is not in canonical Fabric format"
     ipynb = fabric_format.to_ipynb(nb)
     nbformat.validate(ipynb)
-    assert fabric_format.render(fabric_format.from_ipynb(ipynb)) == text, (
-        ".ipynb round trip changed the notebook"
-    )
+    assert fabric_format.render(fabric_format.from_ipynb(ipynb)) == text, ".ipynb round trip changed the notebook"
     # Through a .ipynb file on disk too (nbformat sorts JSON keys, so compare content, not key order).
     from_disk = fabric_format.from_ipynb(nbformat.reads(nbformat.writes(ipynb), as_version=4))
     assert from_disk.metadata == nb.metadata
@@ -149,9 +147,7 @@ def test_every_activity_runs_an_existing_notebook_with_only_declared_parameters(
         assert notebook == activity["name"], "activity and notebook names differ"
         passed = set(type_props.get("parameters", {}))
         undeclared = passed - declared_parameters(notebook)
-        assert not undeclared, (
-            f"{activity['name']} passes parameters {notebook} does not declare: {undeclared}"
-        )
+        assert not undeclared, f"{activity['name']} passes parameters {notebook} does not declare: {undeclared}"
         seen.append(notebook)
     assert sorted(seen) == NOTEBOOKS
 
@@ -239,17 +235,13 @@ def test_environment_yml_pins_what_the_wheel_needs():
             continue
         assert req.name.lower() in pins, f"environment.yml does not pin {req.name}, which the wheel requires"
         pinned = next(iter(pins[req.name.lower()].specifier)).version
-        assert req.specifier.contains(pinned), (
-            f"environment.yml pins {req.name}=={pinned}, wheel needs {req.specifier}"
-        )
+        assert req.specifier.contains(pinned), f"environment.yml pins {req.name}=={pinned}, wheel needs {req.specifier}"
         assert pins[req.name.lower()].extras == req.extras
     assert not (runtime_provided & set(pins)), "pyspark / delta-spark must come from the Fabric runtime"
 
 
 def test_environment_yml_pins_the_azure_sql_libraries_like_the_fabric_extra():
     pins = _pip_pins()
-    extra = {
-        Requirement(r).name.lower(): Requirement(r) for r in _project()["optional-dependencies"]["fabric"]
-    }
+    extra = {Requirement(r).name.lower(): Requirement(r) for r in _project()["optional-dependencies"]["fabric"]}
     for name in ("pyodbc", "azure-identity"):
         assert str(pins[name].specifier) == str(extra[name].specifier), name

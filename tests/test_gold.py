@@ -1,10 +1,9 @@
 from datetime import datetime, timedelta
 
 import pytest
-from pyspark.sql import functions as F
-
 from altaviz import gold
 from altaviz.schemas import SILVER_SENSOR_READINGS
+from pyspark.sql import functions as F
 
 T0 = datetime(2026, 1, 3)  # a Saturday
 
@@ -12,22 +11,32 @@ T0 = datetime(2026, 1, 3)  # a Saturday
 def _silver(spark, rows):
     """rows: (unit, minutes after T0, vib, temp, suction, discharge)."""
     return spark.createDataFrame(
-        [(u, T0 + timedelta(minutes=m), v, t, s, d, 1200.0, 9000.0, f"r{i}", "f", "b", "s")
-         for i, (u, m, v, t, s, d) in enumerate(rows)],
+        [
+            (u, T0 + timedelta(minutes=m), v, t, s, d, 1200.0, 9000.0, f"r{i}", "f", "b", "s")
+            for i, (u, m, v, t, s, d) in enumerate(rows)
+        ],
         SILVER_SENSOR_READINGS,
     )
 
 
 def _compressors(spark):
-    return spark.createDataFrame([("COMP-001", "STN-001"), ("COMP-002", "STN-002")], "compressor_id string, station_id string")
+    return spark.createDataFrame(
+        [("COMP-001", "STN-001"), ("COMP-002", "STN-002")], "compressor_id string, station_id string"
+    )
 
 
 def test_rolling_windows_cover_only_the_trailing_time_range_of_the_same_unit(spark, config):
-    rows = [("COMP-001", 0, 2.0, 200.0, 60.0, 1000.0), ("COMP-001", 30, 4.0, 210.0, 60.0, 1100.0),
-            ("COMP-001", 60, 6.0, 230.0, 50.0, 1200.0), ("COMP-001", 300, 8.0, 240.0, 60.0, 1000.0),
-            ("COMP-002", 30, 100.0, 300.0, 60.0, 1000.0)]
-    out = {(r["compressor_id"], r["timestamp"]): r for r in
-           gold.to_sensor_features(_silver(spark, rows), _compressors(spark), config).collect()}
+    rows = [
+        ("COMP-001", 0, 2.0, 200.0, 60.0, 1000.0),
+        ("COMP-001", 30, 4.0, 210.0, 60.0, 1100.0),
+        ("COMP-001", 60, 6.0, 230.0, 50.0, 1200.0),
+        ("COMP-001", 300, 8.0, 240.0, 60.0, 1000.0),
+        ("COMP-002", 30, 100.0, 300.0, 60.0, 1000.0),
+    ]
+    out = {
+        (r["compressor_id"], r["timestamp"]): r
+        for r in gold.to_sensor_features(_silver(spark, rows), _compressors(spark), config).collect()
+    }
     at = lambda m: out[("COMP-001", T0 + timedelta(minutes=m))]  # noqa: E731
     assert at(0)["vibration_1hr_mean"] == 2.0
     assert at(30)["vibration_1hr_mean"] == 3.0
@@ -56,9 +65,15 @@ def test_statuses_latch_with_hysteresis(spark, config):
     rows = [("COMP-001", 60 * i, 2.0, t, 60.0, 1000.0) for i, t in enumerate(temps)]
     out = gold.to_sensor_features(_silver(spark, rows), _compressors(spark), config).orderBy("timestamp")
     assert [r["temp_status"] for r in out.collect()] == [
-        "normal", "warning", "warning",  # 320 is still above 330 − 16.5: stays warning
-        "warning", "critical", "critical",  # 334 is above 350 − 17.5: stays critical
-        "warning", "normal", "normal",  # 332 < 332.5 drops to warning; 312 < 313.5 clears
+        "normal",
+        "warning",
+        "warning",  # 320 is still above 330 − 16.5: stays warning
+        "warning",
+        "critical",
+        "critical",  # 334 is above 350 − 17.5: stays critical
+        "warning",
+        "normal",
+        "normal",  # 332 < 332.5 drops to warning; 312 < 313.5 clears
     ]
 
 
@@ -70,8 +85,12 @@ def test_low_limits_alarm_downwards(spark, config):
 
 
 def test_hourly_rows_aggregate_and_keep_the_worst_status(spark, config):
-    rows = [("COMP-001", 0, 2.0, 250.0, 60.0, 1000.0), ("COMP-001", 10, 4.0, 260.0, 58.0, 1010.0),
-            ("COMP-001", 20, 9.0, 250.0, 61.0, 1005.0), ("COMP-001", 70, 2.0, 250.0, 60.0, 1000.0)]
+    rows = [
+        ("COMP-001", 0, 2.0, 250.0, 60.0, 1000.0),
+        ("COMP-001", 10, 4.0, 260.0, 58.0, 1010.0),
+        ("COMP-001", 20, 9.0, 250.0, 61.0, 1005.0),
+        ("COMP-001", 70, 2.0, 250.0, 60.0, 1000.0),
+    ]
     features = gold.to_sensor_features(_silver(spark, rows), _compressors(spark), config)
     hourly = {r["hour_start"]: r for r in gold.to_hourly_readings(features).collect()}
     first = hourly[T0]

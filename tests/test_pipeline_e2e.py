@@ -15,9 +15,8 @@ import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from deltalake import DeltaTable
-
 from altaviz.schemas import TABLES
+from deltalake import DeltaTable
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +30,11 @@ DATA_SQL_TABLES = ("stations", "compressors", "sensor_thresholds", "hourly_readi
 def _run(home: Path) -> subprocess.CompletedProcess:
     proc = subprocess.run(
         [sys.executable, "-m", "altaviz.cli", "run", "--home", str(home), "-p", f"run_date={RUN_DATE}"],
-        cwd=REPO, capture_output=True, text=True, timeout=1800, env={**os.environ, "COLUMNS": "160"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env={**os.environ, "COLUMNS": "160"},
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     return proc
@@ -110,9 +113,15 @@ def test_comp003_alerts_before_failure_and_healthy_units_stay_quiet(home, first)
 
 @pytest.fixture(scope="module")
 def second(home, first):
-    alert_id = _sql(home, "SELECT alert_id FROM alerts WHERE compressor_id = 'COMP-003' ORDER BY opened_at LIMIT 1")[0][0]
-    _sql(home, "UPDATE alerts SET status = 'acknowledged', acknowledged_by = 'e2e', acknowledged_at = now() "
-               "WHERE alert_id = %s RETURNING alert_id", (alert_id,))
+    alert_id = _sql(home, "SELECT alert_id FROM alerts WHERE compressor_id = 'COMP-003' ORDER BY opened_at LIMIT 1")[0][
+        0
+    ]
+    _sql(
+        home,
+        "UPDATE alerts SET status = 'acknowledged', acknowledged_by = 'e2e', acknowledged_at = now() "
+        "WHERE alert_id = %s RETURNING alert_id",
+        (alert_id,),
+    )
     sql_before = {t: _sql(home, f"SELECT count(*) FROM {t}")[0][0] for t in DATA_SQL_TABLES}  # noqa: S608
     _run(home)
     return {"alert_id": alert_id, "counts": _counts(home), "sql_before": sql_before}
@@ -135,15 +144,22 @@ def test_no_table_has_a_duplicate_key(home, second):
 
 def test_acknowledgement_survives_the_rerun(home, second):
     assert _sql(home, "SELECT status, acknowledged_by FROM alerts WHERE alert_id = %s", (second["alert_id"],)) == [
-        ("acknowledged", "e2e")]
+        ("acknowledged", "e2e")
+    ]
 
 
 def _bad_batch(home: Path) -> dict[str, list[str]]:
     """Lands a raw file with good and bad rows; returns the rules each bad row must fail."""
     silver = _table(home, "silver_sensor_readings")
     last = silver[silver.compressor_id == "COMP-001"].sort_values("timestamp").iloc[-1]
-    sensors = ["vibration_mms", "discharge_temp_f", "suction_pressure_psi", "discharge_pressure_psi", "horsepower",
-               "gas_flow_mcf"]
+    sensors = [
+        "vibration_mms",
+        "discharge_temp_f",
+        "suction_pressure_psi",
+        "discharge_pressure_psi",
+        "horsepower",
+        "gas_flow_mcf",
+    ]
     base = {s: float(last[s]) for s in sensors}
     future = datetime.now(UTC) + timedelta(days=1)
     rows = [
@@ -156,17 +172,24 @@ def _bad_batch(home: Path) -> dict[str, list[str]]:
         ("already_in_silver", "COMP-001", last["timestamp"].to_pydatetime(), base),
         ("future", "COMP-001", future, base),
     ]
-    table = pa.table({
-        "compressor_id": [r[1] for r in rows],
-        "timestamp": pa.array([r[2] for r in rows], pa.timestamp("us", tz="UTC")),
-        **{s: pa.array([r[3][s] for r in rows], pa.float64()) for s in sensors},
-    })
+    table = pa.table(
+        {
+            "compressor_id": [r[1] for r in rows],
+            "timestamp": pa.array([r[2] for r in rows], pa.timestamp("us", tz="UTC")),
+            **{s: pa.array([r[3][s] for r in rows], pa.float64()) for s in sensors},
+        }
+    )
     folder = home / "lakehouse" / "Files" / "raw" / "sensor_readings" / "batch-field-gateway-bad"
     folder.mkdir(parents=True)
     pq.write_table(table, folder / "part-0.parquet")
-    return {"null": ["missing_value"], "unknown": ["unknown_compressor"], "negative": ["out_of_range"],
-            "already_in_silver": ["duplicate_reading"], "dup_second": ["duplicate_reading"],
-            "future": ["future_timestamp"]}
+    return {
+        "null": ["missing_value"],
+        "unknown": ["unknown_compressor"],
+        "negative": ["out_of_range"],
+        "already_in_silver": ["duplicate_reading"],
+        "dup_second": ["duplicate_reading"],
+        "future": ["future_timestamp"],
+    }
 
 
 def test_a_batch_of_bad_rows_lands_its_good_rows_and_quarantines_the_rest_with_reasons(home, second):
@@ -185,6 +208,11 @@ def test_a_batch_of_bad_rows_lands_its_good_rows_and_quarantines_the_rest_with_r
     rule_counts = _table(home, "silver_rule_counts")
     this_run = rule_counts[rule_counts.run_id == rule_counts.sort_values("measured_at").run_id.iloc[-1]]
     assert dict(zip(this_run.rule, this_run.failed_rows, strict=True)) == {
-        "missing_value": 1, "unknown_compressor": 1, "out_of_range": 1, "duplicate_reading": 2,
-        "future_timestamp": 1, "outlier_4sigma": 0}
+        "missing_value": 1,
+        "unknown_compressor": 1,
+        "out_of_range": 1,
+        "duplicate_reading": 2,
+        "future_timestamp": 1,
+        "outlier_4sigma": 0,
+    }
     assert _sql(home, "SELECT sum(failed_rows) FROM quarantine_rule_counts")[0][0] == 6

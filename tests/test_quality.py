@@ -15,7 +15,11 @@ def test_silver_metrics_reconcile_bronze_silver_and_quarantine(spark):
     bronze = spark.createDataFrame([(f"r{i}",) for i in range(5)], "_record_id string")
     # Two units, 10-minute slots from 00:00 to 00:30 → 8 expected, 3 present.
     silver = spark.createDataFrame(
-        [("COMP-001", ts("2026-01-01 00:00")), ("COMP-001", ts("2026-01-01 00:30")), ("COMP-002", ts("2026-01-01 00:10"))],
+        [
+            ("COMP-001", ts("2026-01-01 00:00")),
+            ("COMP-001", ts("2026-01-01 00:30")),
+            ("COMP-002", ts("2026-01-01 00:10")),
+        ],
         "compressor_id string, timestamp timestamp",
     )
     quarantine = spark.createDataFrame([("r3",)], "_record_id string")
@@ -33,8 +37,10 @@ def test_bronze_consistency_drops_when_a_record_is_ingested_twice(spark):
         "_record_id string, _ingested_at timestamp",
     )
     m = _metrics(quality.bronze_quality(bronze, "run", NOW))
-    assert m == {("bronze_sensor_readings", "freshness_minutes"): 5.0,
-                 ("bronze_sensor_readings", "consistency_pct"): 66.667}
+    assert m == {
+        ("bronze_sensor_readings", "freshness_minutes"): 5.0,
+        ("bronze_sensor_readings", "consistency_pct"): 66.667,
+    }
 
 
 def test_empty_tables_yield_no_metrics_rather_than_nulls(spark):

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from altaviz import runner
 from altaviz.expressions import ExpressionError, evaluate, resolve
 
@@ -60,12 +59,19 @@ def test_parameter_values_resolve_expression_objects():
 def test_committed_pipeline_runs_01_to_05_in_order():
     definition = runner.load_pipeline(PIPELINE)
     assert [a["name"] for a in runner.activity_order(definition["activities"])] == [
-        "01_simulate", "02_bronze", "03_silver", "04_gold", "05_publish"]
+        "01_simulate",
+        "02_bronze",
+        "03_silver",
+        "04_gold",
+        "05_publish",
+    ]
 
 
 def test_order_follows_depends_on_not_file_order_and_rejects_cycles():
-    acts = [{"name": "b", "dependsOn": [{"activity": "a", "dependencyConditions": ["Succeeded"]}]},
-            {"name": "a", "dependsOn": []}]
+    acts = [
+        {"name": "b", "dependsOn": [{"activity": "a", "dependencyConditions": ["Succeeded"]}]},
+        {"name": "a", "dependsOn": []},
+    ]
     assert [a["name"] for a in runner.activity_order(acts)] == ["a", "b"]
     acts[1]["dependsOn"] = [{"activity": "b", "dependencyConditions": ["Succeeded"]}]
     with pytest.raises(runner.PipelineError, match="cycle"):
@@ -89,34 +95,60 @@ def _write_notebook(folder: Path, name: str, logical_id: str, code: str) -> None
 
     item = folder / f"{name}.Notebook"
     item.mkdir(parents=True)
-    (item / ".platform").write_text(json.dumps({"metadata": {"type": "Notebook", "displayName": name},
-                                                "config": {"version": "2.0", "logicalId": logical_id}}))
+    (item / ".platform").write_text(
+        json.dumps(
+            {
+                "metadata": {"type": "Notebook", "displayName": name},
+                "config": {"version": "2.0", "logicalId": logical_id},
+            }
+        )
+    )
     py = {"language": "python", "language_group": "synapse_pyspark"}
     cells = [FabricCell("parameters", 'value = ""', dict(py)), FabricCell("code", code, dict(py))]
-    (item / "notebook-content.py").write_text(render(FabricNotebook({"kernel_info": {"name": "synapse_pyspark"}}, cells)))
+    (item / "notebook-content.py").write_text(
+        render(FabricNotebook({"kernel_info": {"name": "synapse_pyspark"}}, cells))
+    )
 
 
 def _pipeline(tmp_path: Path) -> Path:
     def act(name, lid, deps, value):
-        return {"name": name, "type": "TridentNotebook",
-                "dependsOn": [{"activity": d, "dependencyConditions": ["Succeeded"]} for d in deps],
-                "typeProperties": {"notebookId": lid, "workspaceId": "0",
-                                   "parameters": {"value": {"value": {"value": value, "type": "Expression"},
-                                                            "type": "string"}}}}
+        return {
+            "name": name,
+            "type": "TridentNotebook",
+            "dependsOn": [{"activity": d, "dependencyConditions": ["Succeeded"]} for d in deps],
+            "typeProperties": {
+                "notebookId": lid,
+                "workspaceId": "0",
+                "parameters": {"value": {"value": {"value": value, "type": "Expression"}, "type": "string"}},
+            },
+        }
+
     path = tmp_path / "pipeline-content.json"
-    path.write_text(json.dumps({"properties": {
-        "parameters": {"greeting": {"type": "string", "defaultValue": "hello"}},
-        "activities": [act("first", "id-1", [], "@pipeline().parameters.greeting"),
-                       act("second", "id-2", ["first"], "@json(activity('first').output.result.exitValue).echo"),
-                       act("third", "id-3", ["second"], "never")]}}))
+    path.write_text(
+        json.dumps(
+            {
+                "properties": {
+                    "parameters": {"greeting": {"type": "string", "defaultValue": "hello"}},
+                    "activities": [
+                        act("first", "id-1", [], "@pipeline().parameters.greeting"),
+                        act("second", "id-2", ["first"], "@json(activity('first').output.result.exitValue).echo"),
+                        act("third", "id-3", ["second"], "never"),
+                    ],
+                }
+            }
+        )
+    )
     return path
 
 
 def test_a_local_run_passes_exit_values_on_and_stops_at_the_failing_cell(tmp_path):
     notebooks = tmp_path / "notebooks"
-    _write_notebook(notebooks, "first", "id-1",
-                    "from altaviz import runtime\nruntime.exit_notebook({'echo': value.upper()})")
-    _write_notebook(notebooks, "second", "id-2", "assert value == 'HELLO', value\nraise RuntimeError('bad gauge ' + value)")
+    _write_notebook(
+        notebooks, "first", "id-1", "from altaviz import runtime\nruntime.exit_notebook({'echo': value.upper()})"
+    )
+    _write_notebook(
+        notebooks, "second", "id-2", "assert value == 'HELLO', value\nraise RuntimeError('bad gauge ' + value)"
+    )
     _write_notebook(notebooks, "third", "id-3", "print('unreachable')")
     result = runner.run_pipeline(_pipeline(tmp_path), notebooks, home=tmp_path / "home", run_id="t-1")
     assert [(a.name, a.status) for a in result.activities] == [("first", "succeeded"), ("second", "failed")]
@@ -134,9 +166,22 @@ def test_cli_exits_non_zero_and_names_the_failing_notebook(tmp_path):
     _write_notebook(notebooks, "second", "id-2", "pass")
     _write_notebook(notebooks, "third", "id-3", "pass")
     proc = subprocess.run(
-        [sys.executable, "-m", "altaviz.cli", "run", "--pipeline", str(_pipeline(tmp_path)),
-         "--notebooks", str(notebooks), "--home", str(tmp_path / "home")],
-        capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "COLUMNS": "200"},
+        [
+            sys.executable,
+            "-m",
+            "altaviz.cli",
+            "run",
+            "--pipeline",
+            str(_pipeline(tmp_path)),
+            "--notebooks",
+            str(notebooks),
+            "--home",
+            str(tmp_path / "home"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "COLUMNS": "200"},
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "first failed" in proc.stdout and "ValueError: sensor feed missing" in proc.stdout

@@ -1,9 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
-from pyspark.sql import functions as F
-
 from altaviz import silver
 from altaviz.schemas import BRONZE_SENSOR_READINGS, SILVER_SENSOR_READINGS
+from pyspark.sql import functions as F
 
 from .conftest import ts
 
@@ -16,9 +15,22 @@ def _bronze(spark, rows):
     out = []
     for rid, unit, when, over in rows:
         v = {**GOOD, **over}
-        out.append((unit, when if when is None else ts(when), v["vib"], v["temp"], v["suc"], v["dis"], v["hp"],
-                    v["flow"], rid, "file-1", datetime(2026, 1, 2, tzinfo=UTC) + timedelta(seconds=int(rid[1:])),
-                    "run-b"))
+        out.append(
+            (
+                unit,
+                when if when is None else ts(when),
+                v["vib"],
+                v["temp"],
+                v["suc"],
+                v["dis"],
+                v["hp"],
+                v["flow"],
+                rid,
+                "file-1",
+                datetime(2026, 1, 2, tzinfo=UTC) + timedelta(seconds=int(rid[1:])),
+                "run-b",
+            )
+        )
     return spark.createDataFrame(out, BRONZE_SENSOR_READINGS)
 
 
@@ -85,8 +97,9 @@ def _steady(spark, n, spike_at=None, ramp=0.0):
         vib = 2.5 + (0.05 if i % 2 else -0.05) + ramp * i
         if i == spike_at:
             vib = 9.0
-        rows.append((f"r{i}", "COMP-001", (datetime(2026, 1, 1) + timedelta(minutes=10 * i)).isoformat(sep=" "),
-                     {"vib": vib}))
+        rows.append(
+            (f"r{i}", "COMP-001", (datetime(2026, 1, 1) + timedelta(minutes=10 * i)).isoformat(sep=" "), {"vib": vib})
+        )
     return _bronze(spark, rows)
 
 
@@ -104,18 +117,18 @@ def test_too_few_readings_never_make_an_outlier(spark, config):
 
 
 def test_silver_history_counts_toward_outlier_statistics(spark, config):
-    history = (
-        _steady(spark, 60)
-        .withColumn("_silver_run_id", F.lit("s0"))
-        .select(*SILVER_SENSOR_READINGS.fieldNames())
-    )
+    history = _steady(spark, 60).withColumn("_silver_run_id", F.lit("s0")).select(*SILVER_SENSOR_READINGS.fieldNames())
     late = _bronze(spark, [("r99", "COMP-001", "2026-01-01 05:05", {"vib": 9.0})])
     assert _rules(_judge(spark, config, late, history=history)) == {"r99": ["outlier_4sigma"]}
 
 
 def test_valid_quarantine_and_counts_account_for_every_row(spark, config):
-    rows = [("r1", "COMP-001", "2026-01-01 00:00", {}), ("r2", "COMP-001", "2026-01-01 00:00", {}),
-            ("r3", "COMP-009", "2026-01-01 00:10", {"vib": None}), ("r4", "COMP-002", "2026-01-01 00:10", {})]
+    rows = [
+        ("r1", "COMP-001", "2026-01-01 00:00", {}),
+        ("r2", "COMP-001", "2026-01-01 00:00", {}),
+        ("r3", "COMP-009", "2026-01-01 00:10", {"vib": None}),
+        ("r4", "COMP-002", "2026-01-01 00:10", {}),
+    ]
     judged = _judge(spark, config, _bronze(spark, rows)).cache()
     valid = silver.filter_valid_readings(judged, "run-s")
     bad = silver.filter_quarantined_readings(judged, "run-s")
@@ -123,14 +136,23 @@ def test_valid_quarantine_and_counts_account_for_every_row(spark, config):
     assert sorted(r["_record_id"] for r in valid.collect()) == ["r1", "r4"]
     assert sorted(r["_record_id"] for r in bad.collect()) == ["r2", "r3"]
     counts = {r["rule"]: r["failed_rows"] for r in silver.to_rule_counts(judged, "run-s", NOW).collect()}
-    assert counts == {"missing_value": 1, "out_of_range": 0, "unknown_compressor": 1, "future_timestamp": 0,
-                      "duplicate_reading": 1, "outlier_4sigma": 0}
+    assert counts == {
+        "missing_value": 1,
+        "out_of_range": 0,
+        "unknown_compressor": 1,
+        "future_timestamp": 0,
+        "duplicate_reading": 1,
+        "outlier_4sigma": 0,
+    }
 
 
 def test_latest_registry_takes_the_newest_ingested_version(spark):
     df = spark.createDataFrame(
-        [("COMP-001", "STN-001", ts("2026-01-01 00:00"), "a"), ("COMP-001", "STN-002", ts("2026-01-02 00:00"), "b"),
-         (None, "STN-003", ts("2026-01-03 00:00"), "c")],
+        [
+            ("COMP-001", "STN-001", ts("2026-01-01 00:00"), "a"),
+            ("COMP-001", "STN-002", ts("2026-01-02 00:00"), "b"),
+            (None, "STN-003", ts("2026-01-03 00:00"), "c"),
+        ],
         "compressor_id string, station_id string, _ingested_at timestamp, _record_id string",
     )
     latest = silver.to_latest_registry(df, "compressor_id", ["compressor_id", "station_id"]).collect()

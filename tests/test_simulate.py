@@ -1,18 +1,22 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pyspark.sql import functions as F
-
 from altaviz import simulate
 from altaviz.config import FailureSpec
 from altaviz.schemas import RAW_SENSOR_READINGS
+from pyspark.sql import functions as F
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _plan(config, **overrides):
     values = dict(
-        start=START, days=7.0, interval_minutes=10, n_compressors=10, n_stations=4, seed=42,
+        start=START,
+        days=7.0,
+        interval_minutes=10,
+        n_compressors=10,
+        n_stations=4,
+        seed=42,
         failures=config.simulation.failures,
     )
     values.update(overrides)
@@ -46,7 +50,9 @@ def test_default_batch_has_10080_rows_in_the_raw_schema(spark, config):
     assert df.schema == RAW_SENSOR_READINGS
     assert df.count() == 10_080
     span = df.agg(F.min("timestamp"), F.max("timestamp")).first()
-    assert span[0] == START.replace(tzinfo=None) and span[1] == (START + timedelta(days=7, minutes=-10)).replace(tzinfo=None)
+    assert span[0] == START.replace(tzinfo=None) and span[1] == (START + timedelta(days=7, minutes=-10)).replace(
+        tzinfo=None
+    )
 
 
 def test_same_seed_same_readings_other_seed_other_readings(spark, config):
@@ -63,9 +69,11 @@ def test_comp003_degrades_exponentially_then_fails_while_healthy_units_stay_norm
 
     def daily_mean(unit, day, column):
         lo = START + timedelta(days=day)
-        return df.filter((F.col("compressor_id") == unit) & F.col("timestamp").between(lo, lo + timedelta(hours=4))).agg(
-            F.avg(column)
-        ).first()[0]
+        return (
+            df.filter((F.col("compressor_id") == unit) & F.col("timestamp").between(lo, lo + timedelta(hours=4)))
+            .agg(F.avg(column))
+            .first()[0]
+        )
 
     vib = [daily_mean("COMP-003", d, "vibration_mms") for d in (2, 4, 5, 6)]
     assert vib[0] < 4.5  # healthy before onset (day 3)
@@ -77,7 +85,9 @@ def test_comp003_degrades_exponentially_then_fails_while_healthy_units_stay_norm
     assert extremes[0] < 4.5 and extremes[1] < 313.5 and extremes[2] > 30
     # COMP-007 starts degrading on day 5 and is not failed by day 7.
     assert daily_mean("COMP-007", 4, "vibration_mms") < 4.0 < daily_mean("COMP-007", 6.6, "vibration_mms") < 7.1
-    assert df.filter("discharge_pressure_psi <= suction_pressure_psi OR horsepower <= 0 OR gas_flow_mcf <= 0").count() == 0
+    assert (
+        df.filter("discharge_pressure_psi <= suction_pressure_psi OR horsepower <= 0 OR gas_flow_mcf <= 0").count() == 0
+    )
 
 
 def test_ground_truth_and_batch_id_follow_the_plan(config):

@@ -105,7 +105,9 @@ def to_alert_episodes(levels: DataFrame) -> DataFrame:
     is_active = F.col("cleared_at").isNull()
     return episodes.select(
         F.substring(
-            F.sha2(F.concat_ws("|", "compressor_id", "sensor", F.date_format("opened_at", "yyyy-MM-dd'T'HH:mm:ss")), 256),
+            F.sha2(
+                F.concat_ws("|", "compressor_id", "sensor", F.date_format("opened_at", "yyyy-MM-dd'T'HH:mm:ss")), 256
+            ),
             1,
             32,
         ).alias("alert_id"),

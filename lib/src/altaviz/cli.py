@@ -94,9 +94,7 @@ def run(
 
     try:
         with console.status("running pipeline…"):
-            result = run_pipeline(
-                pipeline, notebooks, overrides=_parse_params(param), home=home, listener=listener
-            )
+            result = run_pipeline(pipeline, notebooks, overrides=_parse_params(param), home=home, listener=listener)
     except PipelineError as err:
         console.print(f"[red]pipeline error:[/] {err}")
         raise typer.Exit(2) from err

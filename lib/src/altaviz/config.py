@@ -78,8 +78,7 @@ class Threshold(_Strict):
         beyond = self.critical > self.warning if self.direction == "high" else self.critical < self.warning
         if not beyond:
             raise ValueError(
-                f"critical ({self.critical}) must lie beyond warning ({self.warning}) for a "
-                f"'{self.direction}' limit"
+                f"critical ({self.critical}) must lie beyond warning ({self.warning}) for a '{self.direction}' limit"
             )
         return self
 

@@ -125,8 +125,9 @@ def render(notebook: FabricNotebook) -> str:
 
 def to_ipynb(notebook: FabricNotebook) -> nbformat.NotebookNode:
     """An executable Jupyter notebook; Fabric metadata is kept so ``from_ipynb`` restores it."""
-    nb = nbformat.v4.new_notebook(metadata={**notebook.metadata, "kernelspec": _LOCAL_KERNELSPEC,
-                                            "language_info": {"name": "python"}})
+    nb = nbformat.v4.new_notebook(
+        metadata={**notebook.metadata, "kernelspec": _LOCAL_KERNELSPEC, "language_info": {"name": "python"}}
+    )
     for cell in notebook.cells:
         meta: dict[str, Any] = {"fabric": cell.metadata} if cell.metadata is not None else {}
         if cell.kind == "markdown":

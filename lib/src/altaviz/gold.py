@@ -18,11 +18,7 @@ HOUR = 3600
 
 def _trailing(seconds: int) -> Window:
     """The readings of the same compressor in the ``seconds`` up to and including this one."""
-    return (
-        Window.partitionBy("compressor_id")
-        .orderBy(F.col("timestamp").cast("long"))
-        .rangeBetween(-(seconds - 1), 0)
-    )
+    return Window.partitionBy("compressor_id").orderBy(F.col("timestamp").cast("long")).rangeBetween(-(seconds - 1), 0)
 
 
 def with_rolling_features(df: DataFrame) -> DataFrame:
@@ -38,9 +34,7 @@ def with_rolling_features(df: DataFrame) -> DataFrame:
         .withColumn("suction_pressure_1hr_mean", F.avg("suction_pressure_psi").over(_trailing(HOUR)))
         .withColumn("pressure_24hr_mean", F.avg("discharge_pressure_psi").over(_trailing(24 * HOUR)))
         # Change over the last hour: now minus the oldest reading inside the hour (°F per hour).
-        .withColumn(
-            "temp_1hr_delta", F.col("discharge_temp_f") - F.first("discharge_temp_f").over(_trailing(HOUR + 1))
-        )
+        .withColumn("temp_1hr_delta", F.col("discharge_temp_f") - F.first("discharge_temp_f").over(_trailing(HOUR + 1)))
         .withColumn("pressure_differential", F.col("discharge_pressure_psi") - F.col("suction_pressure_psi"))
     )
 

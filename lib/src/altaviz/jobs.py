@@ -60,8 +60,15 @@ def recorded_step(spark: SparkSession, lh: Lakehouse, run_id: str, step: str) ->
     yield record
     finished = datetime.now(UTC)
     row = (
-        run_id, step, "succeeded", started, finished, round(time.perf_counter() - t0, 3),
-        record.rows_in, record.rows_out, json.dumps(record.detail, default=str, sort_keys=True),
+        run_id,
+        step,
+        "succeeded",
+        started,
+        finished,
+        round(time.perf_counter() - t0, 3),
+        record.rows_in,
+        record.rows_out,
+        json.dumps(record.detail, default=str, sort_keys=True),
     )
     lakehouse.upsert(spark.createDataFrame([row], OPS_RUN_STEPS), lh, "ops_run_steps", TABLES["ops_run_steps"].key)
 
@@ -93,8 +100,7 @@ def _failure_schedule(failure_schedule: str, config: AltavizConfig, fleet_ids: s
             specs = tuple(FailureSpec.model_validate(item) for item in json.loads(failure_schedule))
         except (json.JSONDecodeError, TypeError, ValueError) as err:
             raise ValueError(
-                "failure_schedule must be a JSON list of {compressor_id, degradation_start_day, failure_day}: "
-                f"{err}"
+                f"failure_schedule must be a JSON list of {{compressor_id, degradation_start_day, failure_day}}: {err}"
             ) from err
     else:
         specs = config.simulation.failures
@@ -156,9 +162,9 @@ def run_simulate(
                 "overwrite"
             ).parquet(lh.files_path(f"raw/ground_truth/{batch}"))
             n_rows = n_compressors * plan.n_steps
-            simulate.simulate_readings(spark, plan, compressors).repartition(
-                max(1, n_rows // 2_000_000)
-            ).write.mode("overwrite").parquet(readings_dir)
+            simulate.simulate_readings(spark, plan, compressors).repartition(max(1, n_rows // 2_000_000)).write.mode(
+                "overwrite"
+            ).parquet(readings_dir)
             summary["rows"] = n_rows
             log.info("landed %d readings for %d compressors in %s", n_rows, n_compressors, readings_dir)
         step.rows_out = summary["rows"]
@@ -197,7 +203,9 @@ def run_bronze(spark: SparkSession, *, run_id: str, lakehouse_root: str = "", co
                 log.info("%s: no new files", source)
                 summary[table] = 0
                 continue
-            landed = spark.read.schema(schema).parquet(*new_files).withColumn("_source_file", F.col("_metadata.file_path"))
+            landed = (
+                spark.read.schema(schema).parquet(*new_files).withColumn("_source_file", F.col("_metadata.file_path"))
+            )
             rows = bronze.with_ingest_metadata(landed, schema.fieldNames(), run_id, ingested_at)
             summary[table] = lakehouse.insert_new(rows, lh, table, TABLES[table].key)
             log.info("%s: %d new files, %d rows", source, len(new_files), summary[table])
@@ -211,7 +219,10 @@ def run_bronze(spark: SparkSession, *, run_id: str, lakehouse_root: str = "", co
 
 def _refresh_registries(spark: SparkSession, lh: Lakehouse) -> DataFrame:
     """Silver station and compressor registries = the newest bronze version of each entry."""
-    for entity, key, schema in (("stations", "station_id", RAW_STATIONS), ("compressors", "compressor_id", RAW_COMPRESSORS)):
+    for entity, key, schema in (
+        ("stations", "station_id", RAW_STATIONS),
+        ("compressors", "compressor_id", RAW_COMPRESSORS),
+    ):
         source = f"bronze_{entity}"
         if not lakehouse.table_exists(spark, lh, source):
             raise RuntimeError(f"Tables/{source} does not exist: run 02_bronze after landing the fleet registry")
@@ -248,7 +259,9 @@ def run_silver(
             .localCheckpoint(eager=True)
         )
         step.rows_in = judged.count()
-        valid = lakehouse.insert_new(silver.filter_valid_readings(judged, run_id), lh, "silver_sensor_readings", silver.KEY)
+        valid = lakehouse.insert_new(
+            silver.filter_valid_readings(judged, run_id), lh, "silver_sensor_readings", silver.KEY
+        )
         bad = lakehouse.insert_new(
             silver.filter_quarantined_readings(judged, run_id), lh, "silver_quarantine_readings", ("_record_id",)
         )
@@ -297,7 +310,9 @@ def run_gold(spark: SparkSession, *, run_id: str, lakehouse_root: str = "", conf
         )
         lakehouse.upsert(metrics, lh, "gold_data_quality", TABLES["gold_data_quality"].key)
         stored_episodes = lakehouse.read_table(spark, lh, "gold_alert_episodes")
-        by_severity = {r["severity"]: r["n"] for r in stored_episodes.groupBy("severity").agg(F.count("*").alias("n")).collect()}
+        by_severity = {
+            r["severity"]: r["n"] for r in stored_episodes.groupBy("severity").agg(F.count("*").alias("n")).collect()
+        }
         step.rows_in = features.count()
         step.rows_out = written["gold_hourly_readings"]
         step.detail = {

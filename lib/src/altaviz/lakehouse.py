@@ -61,9 +61,7 @@ def read_table_or_empty(spark: SparkSession, lakehouse: Lakehouse, name: str, sc
 
 
 def ensure_table(spark: SparkSession, lakehouse: Lakehouse, name: str, schema: StructType) -> DeltaTable:
-    return (
-        DeltaTable.createIfNotExists(spark).location(lakehouse.table_path(name)).addColumns(schema).execute()
-    )
+    return DeltaTable.createIfNotExists(spark).location(lakehouse.table_path(name)).addColumns(schema).execute()
 
 
 def _last_operation_rows(table: DeltaTable) -> int:

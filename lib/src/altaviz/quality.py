@@ -69,11 +69,16 @@ def silver_quality(
     b = bronze.agg(F.count(F.lit(1)).alias("n_bronze"))
     c = compressors.agg(F.count(F.lit(1)).alias("n_units"))
     slots = _minutes_between(F.col("last_ts"), F.col("first_ts")) / interval_minutes + 1
-    stats = s.crossJoin(q).crossJoin(b).crossJoin(c).select(
-        _minutes_between(now, F.col("last_ts")).alias("freshness_minutes"),
-        _pct(F.col("n_silver"), F.col("n_units") * slots).alias("completeness_pct"),
-        _pct(F.col("n_silver") + F.col("n_quarantine"), F.col("n_bronze")).alias("consistency_pct"),
-        _pct(F.col("n_silver"), F.col("n_silver") + F.col("n_quarantine")).alias("accuracy_pct"),
+    stats = (
+        s.crossJoin(q)
+        .crossJoin(b)
+        .crossJoin(c)
+        .select(
+            _minutes_between(now, F.col("last_ts")).alias("freshness_minutes"),
+            _pct(F.col("n_silver"), F.col("n_units") * slots).alias("completeness_pct"),
+            _pct(F.col("n_silver") + F.col("n_quarantine"), F.col("n_bronze")).alias("consistency_pct"),
+            _pct(F.col("n_silver"), F.col("n_silver") + F.col("n_quarantine")).alias("accuracy_pct"),
+        )
     )
     return _melt(stats, "silver_sensor_readings", run_id, measured_at)
 

@@ -78,7 +78,9 @@ def activity_order(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 raise PipelineError(f"activity {a['name']!r} depends on unknown activity {dep['activity']!r}")
             conditions = dep.get("dependencyConditions", ["Succeeded"])
             if conditions != ["Succeeded"]:
-                raise PipelineError(f"activity {a['name']!r}: only 'Succeeded' dependencies run locally, got {conditions}")
+                raise PipelineError(
+                    f"activity {a['name']!r}: only 'Succeeded' dependencies run locally, got {conditions}"
+                )
             deps.add(dep["activity"])
         graph[a["name"]] = deps
     try:
@@ -200,26 +202,38 @@ def run_pipeline(
         started = time.perf_counter()
         try:
             papermill.execute_notebook(
-                str(input_nb), str(output_nb), parameters=params, kernel_name="python3",
-                progress_bar=False, log_output=False, cwd=str(Path.cwd()),
+                str(input_nb),
+                str(output_nb),
+                parameters=params,
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                cwd=str(Path.cwd()),
             )
         except PapermillExecutionError as err:
             failed = ActivityResult(
-                name, source.parent.name, "failed", time.perf_counter() - started, output_nb,
+                name,
+                source.parent.name,
+                "failed",
+                time.perf_counter() - started,
+                output_nb,
                 error=f"cell {err.cell_index} (execution {err.exec_count}): {err.ename}: {err.evalue}",
             )
             result.activities.append(failed)
             notify("activity_failed", failed.__dict__)
             break
         exit_value = read_exit_value(nbformat.read(output_nb, as_version=4))
-        done = ActivityResult(name, source.parent.name, "succeeded", time.perf_counter() - started, output_nb, exit_value)
+        done = ActivityResult(
+            name, source.parent.name, "succeeded", time.perf_counter() - started, output_nb, exit_value
+        )
         result.activities.append(done)
         context["activities"][name] = {"output": {"result": {"exitValue": json.dumps(exit_value)}}}
         notify("activity_succeeded", done.__dict__)
     (run_dir / "summary.json").write_text(
         json.dumps(
             {"run_id": run_id, "succeeded": result.succeeded, "activities": [a.__dict__ for a in result.activities]},
-            default=str, indent=2,
+            default=str,
+            indent=2,
         ),
         encoding="utf-8",
     )

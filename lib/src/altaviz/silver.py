@@ -22,7 +22,9 @@ def _flag(rule: str) -> str:
     return f"_fails_{rule}"
 
 
-def with_row_rule_flags(df: DataFrame, known_compressors: DataFrame, validation: Validation, now: datetime) -> DataFrame:
+def with_row_rule_flags(
+    df: DataFrame, known_compressors: DataFrame, validation: Validation, now: datetime
+) -> DataFrame:
     """Adds one boolean per row-level rule: missing values, physical ranges, unknown unit, future time."""
     known = known_compressors.select("compressor_id", F.lit(True).alias("_is_known"))
     out_of_range = [
@@ -67,11 +69,11 @@ def with_outlier_flag(df: DataFrame, history: DataFrame, validation: Validation)
     """
     eligible = ~_any([F.col(_flag(r)) for r in (*ROW_RULES, "duplicate_reading")])
     half = int(validation.outlier_window_hours * 3600 / 2)
-    window = (
-        Window.partitionBy("compressor_id").orderBy(F.col("timestamp").cast("long")).rangeBetween(-half, half)
-    )
-    pool = df.filter(eligible).select(*KEY, *SENSOR_COLUMNS, F.lit(True).alias("_is_new")).unionByName(
-        history.select(*KEY, *SENSOR_COLUMNS, F.lit(False).alias("_is_new"))
+    window = Window.partitionBy("compressor_id").orderBy(F.col("timestamp").cast("long")).rangeBetween(-half, half)
+    pool = (
+        df.filter(eligible)
+        .select(*KEY, *SENSOR_COLUMNS, F.lit(True).alias("_is_new"))
+        .unionByName(history.select(*KEY, *SENSOR_COLUMNS, F.lit(False).alias("_is_new")))
     )
     deviations = []
     for s in SENSOR_COLUMNS:
@@ -108,8 +110,14 @@ def filter_quarantined_readings(df: DataFrame, run_id: str) -> DataFrame:
     return (
         df.filter(F.size("failed_rules") > 0)
         .withColumn("_silver_run_id", F.lit(run_id))
-        .select(*RAW_SENSOR_READINGS.fieldNames(), "_record_id", "_source_file", "_ingest_run_id", "_silver_run_id",
-                "failed_rules")
+        .select(
+            *RAW_SENSOR_READINGS.fieldNames(),
+            "_record_id",
+            "_source_file",
+            "_ingest_run_id",
+            "_silver_run_id",
+            "failed_rules",
+        )
     )
 
 

@@ -147,7 +147,9 @@ def _gaussian(seed: int, tag: str) -> Column:
 def with_degradation_progress(df: DataFrame) -> DataFrame:
     """Adds ``progress``: 0 while healthy, rising linearly to 1 at failure, held at 1 after it."""
     raw = (F.col("step") - F.col("onset_step")) / (F.col("failure_step") - F.col("onset_step"))
-    progress = F.when(F.col("onset_step").isNull(), F.lit(0.0)).otherwise(F.least(F.greatest(raw, F.lit(0.0)), F.lit(1.0)))
+    progress = F.when(F.col("onset_step").isNull(), F.lit(0.0)).otherwise(
+        F.least(F.greatest(raw, F.lit(0.0)), F.lit(1.0))
+    )
     return df.withColumn("progress", progress)
 
 
@@ -162,8 +164,10 @@ def with_sensor_values(df: DataFrame, seed: int, interval_minutes: int) -> DataF
         df.withColumn("vibration_mms", F.col("vib_base") * F.exp(vib_growth * p) + 0.12 * _gaussian(seed, "vib"))
         .withColumn(
             "discharge_temp_f",
-            F.col("temp_base") + 6.0 * diurnal
-            + p * (F.lit(DISCHARGE_TEMP_AT_FAILURE_F) - F.col("temp_base")) + 1.5 * _gaussian(seed, "temp"),
+            F.col("temp_base")
+            + 6.0 * diurnal
+            + p * (F.lit(DISCHARGE_TEMP_AT_FAILURE_F) - F.col("temp_base"))
+            + 1.5 * _gaussian(seed, "temp"),
         )
         .withColumn("suction_pressure_psi", F.col("suction_base") + 4.0 * line_pack + 1.0 * _gaussian(seed, "suc"))
         .withColumn(
@@ -172,7 +176,8 @@ def with_sensor_values(df: DataFrame, seed: int, interval_minutes: int) -> DataF
         )
         .withColumn("horsepower", F.col("hp_base") * (1 + 0.03 * line_pack + 0.06 * p) + 8.0 * _gaussian(seed, "hp"))
         .withColumn(
-            "gas_flow_mcf", F.col("flow_base") * (1 + 0.04 * line_pack) * (1 - 0.25 * p) + 80.0 * _gaussian(seed, "flow")
+            "gas_flow_mcf",
+            F.col("flow_base") * (1 + 0.04 * line_pack) * (1 - 0.25 * p) + 80.0 * _gaussian(seed, "flow"),
         )
     )
 

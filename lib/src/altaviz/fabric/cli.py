@@ -25,25 +25,17 @@ def items_command(repo: Annotated[Path, typer.Option(help="Repository root.")] =
     from altaviz.fabric.items import find_items
 
     for item in find_items(repo.resolve()):
-        console.print(
-            f"{item.type:<13} {item.name:<18} {item.logical_id}  {item.path.relative_to(repo.resolve())}"
-        )
+        console.print(f"{item.type:<13} {item.name:<18} {item.logical_id}  {item.path.relative_to(repo.resolve())}")
 
 
 @fabric_app.command("deploy")
 def deploy_command(
     workspace_id: Annotated[str, typer.Option("--workspace-id", help="Target Fabric workspace id (GUID).")],
-    environment: Annotated[
-        Environment, typer.Option("--environment", "-e", help="parameter.yml environment.")
-    ],
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print what would be published; no Azure call.")
-    ] = False,
+    environment: Annotated[Environment, typer.Option("--environment", "-e", help="parameter.yml environment.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be published; no Azure call.")] = False,
     repo: Annotated[Path, typer.Option(help="Repository root.")] = Path("."),
     stage: Annotated[Path | None, typer.Option(help="Assembly folder (default dist/fabric/<ENV>).")] = None,
-    wheel: Annotated[
-        Path | None, typer.Option(help="Use this altaviz wheel instead of building one.")
-    ] = None,
+    wheel: Annotated[Path | None, typer.Option(help="Use this altaviz wheel instead of building one.")] = None,
 ) -> None:
     """Build the altaviz wheel, assemble the items and publish them with fabric-cicd.
 
@@ -68,6 +60,4 @@ def deploy_command(
     if result.plan is not None:
         console.print(result.plan.render(), markup=False, highlight=False, soft_wrap=True)
         return
-    console.print(
-        f"[green]published {len(result.items)} items[/] to workspace {workspace_id} ({environment.value})"
-    )
+    console.print(f"[green]published {len(result.items)} items[/] to workspace {workspace_id} ({environment.value})")

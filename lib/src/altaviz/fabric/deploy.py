@@ -88,9 +88,7 @@ class OfflineCredential:
 
 
 def _refuse_api_call(*args: Any, **kwargs: Any) -> Any:
-    raise DeployError(
-        f"dry run tried to call the Fabric API: {kwargs.get('method', '')} {kwargs.get('url', '')}"
-    )
+    raise DeployError(f"dry run tried to call the Fabric API: {kwargs.get('method', '')} {kwargs.get('url', '')}")
 
 
 # ---------------------------------------------------------------- plan (dry run)
@@ -134,9 +132,7 @@ class DeployPlan:
             out.append(f"{n}. {item.type} {item.name}  (folder /{item.folder}, logicalId {item.logical_id})")
             for f in item.files:
                 note = f"{f.kind}, {f.size:,} bytes"
-                out.append(
-                    f"     {f.path}  [{note}]" + (f"  {len(f.changes)} replacement(s)" if f.changes else "")
-                )
+                out.append(f"     {f.path}  [{note}]" + (f"  {len(f.changes)} replacement(s)" if f.changes else ""))
                 for before, after in f.changes:
                     out.append(f"       - {before.strip()}")
                     out.append(f"       + {after.strip()}")
@@ -208,9 +204,7 @@ def plan(stage: Path, workspace_id: str, environment: str) -> DeployPlan:
     workspace.deployed_items, workspace.workspace_items = {}, {}
     for item_type, name, item in _publish_order(workspace):
         item.guid = placeholder_id(workspace_id, item_type, name)
-        workspace.deployed_items.setdefault(item_type, {})[name] = Item(
-            item_type, name, item.description, item.guid
-        )
+        workspace.deployed_items.setdefault(item_type, {})[name] = Item(item_type, name, item.description, item.guid)
         workspace.workspace_items.setdefault(item_type, {})[name] = {
             "id": item.guid,
             "sqlendpoint": "",

@@ -61,9 +61,7 @@ def read_platform(item_dir: Path) -> FabricItem:
     if data.get("$schema") != PLATFORM_SCHEMA or config.get("version") != "2.0":
         raise ItemFormatError(f"{platform}: expected $schema {PLATFORM_SCHEMA} and config.version 2.0")
     if item_dir.name != f"{item.name}.{item.type}":
-        raise ItemFormatError(
-            f"{platform}: folder must be named {item.name}.{item.type}, not {item_dir.name}"
-        )
+        raise ItemFormatError(f"{platform}: folder must be named {item.name}.{item.type}, not {item_dir.name}")
     return item
 
 

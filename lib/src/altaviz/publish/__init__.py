@@ -54,19 +54,36 @@ class ServingTable:
 SERVING_TABLES = {
     t.name: t
     for t in (
-        ServingTable("stations", ("station_id",),
-                     ("station_id", "station_name", "basin", "city", "latitude", "longitude")),
-        ServingTable("compressors", ("compressor_id",),
-                     ("compressor_id", "station_id", "model", "rated_horsepower", "install_date")),
+        ServingTable(
+            "stations", ("station_id",), ("station_id", "station_name", "basin", "city", "latitude", "longitude")
+        ),
+        ServingTable(
+            "compressors",
+            ("compressor_id",),
+            ("compressor_id", "station_id", "model", "rated_horsepower", "install_date"),
+        ),
         ServingTable("sensor_thresholds", ("sensor",), ("sensor", "direction", "warning", "critical", "unit")),
         ServingTable(
             "hourly_readings",
             ("compressor_id", "hour_start"),
             (
-                "compressor_id", "hour_start", "reading_count", "vibration_mean", "vibration_max",
-                "discharge_temp_mean", "discharge_temp_max", "suction_pressure_mean", "suction_pressure_min",
-                "discharge_pressure_mean", "discharge_pressure_max", "pressure_differential_mean",
-                "horsepower_mean", "gas_flow_mean", "vibration_status", "temp_status", "pressure_status",
+                "compressor_id",
+                "hour_start",
+                "reading_count",
+                "vibration_mean",
+                "vibration_max",
+                "discharge_temp_mean",
+                "discharge_temp_max",
+                "suction_pressure_mean",
+                "suction_pressure_min",
+                "discharge_pressure_mean",
+                "discharge_pressure_max",
+                "pressure_differential_mean",
+                "horsepower_mean",
+                "gas_flow_mean",
+                "vibration_status",
+                "temp_status",
+                "pressure_status",
                 "health_status",
             ),
         ),
@@ -76,15 +93,34 @@ SERVING_TABLES = {
             "alerts",
             ("alert_id",),
             (
-                "alert_id", "compressor_id", "sensor", "severity", "current_severity", "is_active", "opened_at",
-                "escalated_at", "cleared_at", "last_reading_at", "threshold_value", "peak_value", "last_value",
+                "alert_id",
+                "compressor_id",
+                "sensor",
+                "severity",
+                "current_severity",
+                "is_active",
+                "opened_at",
+                "escalated_at",
+                "cleared_at",
+                "last_reading_at",
+                "threshold_value",
+                "peak_value",
+                "last_value",
                 "reading_count",
             ),
         ),
-        ServingTable("data_quality_metrics", ("run_id", "table_name", "metric"),
-                     ("run_id", "table_name", "metric", "metric_value", "measured_at"), touch_updated_at=False),
-        ServingTable("quarantine_rule_counts", ("run_id", "rule"),
-                     ("run_id", "rule", "failed_rows", "measured_at"), touch_updated_at=False),
+        ServingTable(
+            "data_quality_metrics",
+            ("run_id", "table_name", "metric"),
+            ("run_id", "table_name", "metric", "metric_value", "measured_at"),
+            touch_updated_at=False,
+        ),
+        ServingTable(
+            "quarantine_rule_counts",
+            ("run_id", "rule"),
+            ("run_id", "rule", "failed_rows", "measured_at"),
+            touch_updated_at=False,
+        ),
         ServingTable("pipeline_runs", ("run_id",), ("run_id", "status", "started_at", "finished_at", "duration_s")),
         ServingTable(
             "pipeline_run_steps",
@@ -130,7 +166,9 @@ def _serving_rows(df: DataFrame, columns: Sequence[str]) -> Iterator[tuple]:
     can shift them on the way into the database."""
     types = {f.name: f.dataType for f in df.schema.fields}
     exprs = [
-        F.date_format(c, "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX").alias(c) if isinstance(types[c], TimestampType) else F.col(c)
+        F.date_format(c, "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX").alias(c)
+        if isinstance(types[c], TimestampType)
+        else F.col(c)
         for c in columns
     ]
     for row in df.select(*exprs).toLocalIterator():

@@ -50,9 +50,7 @@ def ddl_text() -> str:
     """The T-SQL schema shipped inside the wheel (copied from the repository's sql/ folder)."""
     folder = resources.files("altaviz").joinpath("sql/azure_sql")
     return "\n".join(
-        f.read_text(encoding="utf-8")
-        for f in sorted(folder.iterdir(), key=lambda p: p.name)
-        if f.name.endswith(".sql")
+        f.read_text(encoding="utf-8") for f in sorted(folder.iterdir(), key=lambda p: p.name) if f.name.endswith(".sql")
     )
 
 
@@ -96,10 +94,7 @@ def drop_stage_sql(table: str) -> str:
 def create_stage_sql(table: str, columns: Sequence[str], offset_columns: Iterable[str]) -> str:
     """An empty #temp stage shaped like the target's columns; offset columns staged as text."""
     offsets = set(offset_columns)
-    exprs = [
-        f"CAST(NULL AS {OFFSET_STAGE_TYPE}) AS {quote(c)}" if c in offsets else f"t.{quote(c)}"
-        for c in columns
-    ]
+    exprs = [f"CAST(NULL AS {OFFSET_STAGE_TYPE}) AS {quote(c)}" if c in offsets else f"t.{quote(c)}" for c in columns]
     return f"SELECT TOP (0) {', '.join(exprs)}\nINTO {stage_name(table)}\nFROM {SCHEMA}.{quote(table)} AS t;"
 
 
@@ -123,13 +118,10 @@ def merge_sql(
     """
     missing = [k for k in key if k not in columns]
     if missing:
-        raise ValueError(
-            f"{table}: key columns {missing} are not among the published columns {list(columns)}"
-        )
+        raise ValueError(f"{table}: key columns {missing} are not among the published columns {list(columns)}")
     offsets = set(offset_columns)
     source = ", ".join(
-        f"CAST(s.{quote(c)} AS {OFFSET_TYPE}) AS {quote(c)}" if c in offsets else f"s.{quote(c)}"
-        for c in columns
+        f"CAST(s.{quote(c)} AS {OFFSET_TYPE}) AS {quote(c)}" if c in offsets else f"s.{quote(c)}" for c in columns
     )
     on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key)
     updatable = [c for c in columns if c not in key]
@@ -224,9 +216,7 @@ class AzureSqlSettings:
     def access_token(self) -> str:
         """A Microsoft Entra token for Azure SQL under the configured identity."""
         if self.auth == "service_principal":
-            secret = runtime.get_secret(
-                self.client_secret_name, self.key_vault_url, env_var="AZURE_CLIENT_SECRET"
-            )
+            secret = runtime.get_secret(self.client_secret_name, self.key_vault_url, env_var="AZURE_CLIENT_SECRET")
             if not (self.tenant_id and self.client_id and secret):
                 raise ValueError(
                     "AZURE_SQL_AUTH=service_principal needs AZURE_TENANT_ID, AZURE_CLIENT_ID and the "

@@ -15,8 +15,9 @@ log = logging.getLogger("altaviz.publish")
 def ddl_text() -> str:
     """The PostgreSQL schema shipped inside the wheel (copied from the repository's sql/ folder)."""
     folder = resources.files("altaviz").joinpath("sql/postgres")
-    return "\n".join(f.read_text(encoding="utf-8") for f in sorted(folder.iterdir(), key=lambda p: p.name)
-                     if f.name.endswith(".sql"))
+    return "\n".join(
+        f.read_text(encoding="utf-8") for f in sorted(folder.iterdir(), key=lambda p: p.name) if f.name.endswith(".sql")
+    )
 
 
 class PostgresDatabase:

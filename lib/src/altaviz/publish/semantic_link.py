@@ -31,13 +31,9 @@ def refresh_sql_endpoint(fabric: Any, lakehouse_id: str, workspace_id: str) -> s
     client = fabric.FabricRestClient()
     lakehouse = client.get(f"v1/workspaces/{workspace_id}/lakehouses/{lakehouse_id}").json()
     endpoint_id = lakehouse["properties"]["sqlEndpointProperties"]["id"]
-    response = client.post(
-        f"v1/workspaces/{workspace_id}/sqlEndpoints/{endpoint_id}/refreshMetadata", json={}
-    )
+    response = client.post(f"v1/workspaces/{workspace_id}/sqlEndpoints/{endpoint_id}/refreshMetadata", json={})
     if response.status_code not in (200, 202):
-        raise RuntimeError(
-            f"SQL endpoint metadata refresh failed: HTTP {response.status_code} {response.text}"
-        )
+        raise RuntimeError(f"SQL endpoint metadata refresh failed: HTTP {response.status_code} {response.text}")
     return "refreshed" if response.status_code == 200 else "accepted"
 
 
