@@ -168,8 +168,8 @@ def test_tsql_and_postgres_schemas_declare_the_same_views_and_indexes():
         return set(re.findall(pattern, strip_comments(path.read_text(encoding="utf-8")), re.IGNORECASE))
 
     assert (
-        names(r"VIEW (?:dbo\.)?(\w+)", TSQL_FILE)
-        == names(r"VIEW (\w+)", PG_FILE)
+        names(r"CREATE OR ALTER VIEW (?:dbo\.)?(\w+)", TSQL_FILE)
+        == names(r"CREATE VIEW (\w+)", PG_FILE)
         == {"v_latest_readings", "v_active_alerts", "v_fleet_health"}
     )
     assert names(r"CREATE INDEX (\w+)", TSQL_FILE) == names(r"CREATE INDEX IF NOT EXISTS (\w+)", PG_FILE)

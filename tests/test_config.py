@@ -2,9 +2,8 @@ from importlib import resources
 
 import pytest
 import yaml
-from pydantic import ValidationError
-
 from altaviz.config import load_config
+from pydantic import ValidationError
 
 
 def _write(tmp_path, mutate):
@@ -25,8 +24,10 @@ def test_environment_variable_points_at_another_config(tmp_path, monkeypatch):
     ("mutate", "message"),
     [
         (lambda d: d["thresholds"]["vibration_mms"].update(critical=3.0), "critical .* must lie beyond warning"),
-        (lambda d: d["thresholds"].update(oil_level={"direction": "high", "warning": 1, "critical": 2, "unit": "%"}),
-         "unknown sensors"),
+        (
+            lambda d: d["thresholds"].update(oil_level={"direction": "high", "warning": 1, "critical": 2, "unit": "%"}),
+            "unknown sensors",
+        ),
         (lambda d: d["validation"]["ranges"].pop("horsepower"), "lacks sensors \\['horsepower'\\]"),
         (lambda d: d["simulation"].update(interval_minutes=0), "interval_minutes"),
         (lambda d: d["fleet"]["stations"][0].update(latitude=51.5), "latitude"),

@@ -100,11 +100,12 @@ def test_serving_database_holds_hourly_rows_and_the_views_answer(home, first):
 
 def test_comp003_alerts_before_failure_and_healthy_units_stay_quiet(home, first):
     truth = pd.read_parquet(home / "lakehouse" / "Files" / "raw" / "ground_truth")
-    failure = truth.set_index("compressor_id").loc["COMP-003", "failure_at"]
+    failure = pd.Timestamp(truth.set_index("compressor_id").loc["COMP-003", "failure_at"])
+    failure = failure if failure.tzinfo else failure.tz_localize("UTC")
     episodes = _table(home, "gold_alert_episodes")
     critical = episodes[(episodes.compressor_id == "COMP-003") & (episodes.severity == "critical")]
     assert len(critical) >= 1
-    assert critical.escalated_at.min() < pd.Timestamp(failure)
+    assert critical.escalated_at.min() < failure
     healthy = episodes[~episodes.compressor_id.isin(["COMP-003", "COMP-007"])]
     assert healthy.empty
     assert 1 < len(episodes) < 100  # episodes, not one alert per reading

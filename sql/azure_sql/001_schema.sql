@@ -177,14 +177,15 @@ GO
 
 -- Newest hour per compressor with its station.
 CREATE OR ALTER VIEW dbo.v_latest_readings AS
-SELECT r.*, c.station_id, c.model, s.station_name, s.basin
-FROM (
-    SELECT h.*, ROW_NUMBER() OVER (PARTITION BY h.compressor_id ORDER BY h.hour_start DESC) AS rn
-    FROM dbo.hourly_readings AS h
-) AS r
-INNER JOIN dbo.compressors AS c ON c.compressor_id = r.compressor_id
+SELECT h.*, c.station_id, c.model, s.station_name, s.basin
+FROM dbo.compressors AS c
 INNER JOIN dbo.stations AS s ON s.station_id = c.station_id
-WHERE r.rn = 1;
+CROSS APPLY (
+    SELECT TOP 1 r.*
+    FROM dbo.hourly_readings AS r
+    WHERE r.compressor_id = c.compressor_id
+    ORDER BY r.hour_start DESC
+) AS h;
 GO
 
 -- Alerts an operator still has to act on: the condition is present, or nobody resolved it.

@@ -23,12 +23,14 @@ from altaviz.alerts import to_alert_episodes, to_sensor_levels_long
 from altaviz.config import AltavizConfig, FailureSpec, load_config
 from altaviz.lakehouse import Lakehouse
 from altaviz.schemas import (
+    GOLD_DATA_QUALITY,
     GROUND_TRUTH,
     OPS_RUN_STEPS,
     RAW_COMPRESSORS,
     RAW_SENSOR_READINGS,
     RAW_STATIONS,
     SILVER_QUARANTINE_READINGS,
+    SILVER_RULE_COUNTS,
     SILVER_SENSOR_READINGS,
     TABLES,
 )
@@ -259,13 +261,15 @@ def run_silver(
             .localCheckpoint(eager=True)
         )
         step.rows_in = judged.count()
-        valid = lakehouse.insert_new(
-            silver.filter_valid_readings(judged, run_id), lh, "silver_sensor_readings", silver.KEY
-        )
-        bad = lakehouse.insert_new(
-            silver.filter_quarantined_readings(judged, run_id), lh, "silver_quarantine_readings", ("_record_id",)
-        )
-        counts = silver.to_rule_counts(judged, run_id, judged_at)
+        valid = bad = 0
+        if step.rows_in:  # a rerun with nothing new writes nothing but this run's zero counts
+            valid = lakehouse.insert_new(
+                silver.filter_valid_readings(judged, run_id), lh, "silver_sensor_readings", silver.KEY
+            )
+            bad = lakehouse.insert_new(
+                silver.filter_quarantined_readings(judged, run_id), lh, "silver_quarantine_readings", ("_record_id",)
+            )
+        counts = spark.createDataFrame(silver.to_rule_counts(judged, run_id, judged_at).collect(), SILVER_RULE_COUNTS)
         lakehouse.upsert(counts, lh, "silver_rule_counts", TABLES["silver_rule_counts"].key)
         rule_counts = {r["rule"]: r["failed_rows"] for r in counts.collect()}
         step.rows_out = valid
@@ -292,35 +296,49 @@ def run_gold(spark: SparkSession, *, run_id: str, lakehouse_root: str = "", conf
             "gold_hourly_readings": lakehouse.overwrite(hourly, lh, "gold_hourly_readings"),
             "gold_alert_episodes": lakehouse.overwrite(episodes, lh, "gold_alert_episodes"),
         }
-        stored_hourly = lakehouse.read_table(spark, lh, "gold_hourly_readings")
+        bronze_rows = lakehouse.read_table(spark, lh, "bronze_sensor_readings")
+        quarantined = lakehouse.read_table_or_empty(spark, lh, "silver_quarantine_readings", SILVER_QUARANTINE_READINGS)
         metrics = (
-            quality.bronze_quality(lakehouse.read_table(spark, lh, "bronze_sensor_readings"), run_id, measured_at)
+            quality.bronze_quality(bronze_rows, run_id, measured_at)
             .unionByName(
                 quality.silver_quality(
-                    lakehouse.read_table(spark, lh, "bronze_sensor_readings"),
+                    bronze_rows,
                     readings,
-                    lakehouse.read_table_or_empty(spark, lh, "silver_quarantine_readings", SILVER_QUARANTINE_READINGS),
+                    quarantined,
                     compressors,
                     config.windows.reading_interval_minutes,
                     run_id,
                     measured_at,
                 )
             )
-            .unionByName(quality.hourly_quality(stored_hourly, compressors, run_id, measured_at))
+            .unionByName(
+                quality.hourly_quality(
+                    lakehouse.read_table(spark, lh, "gold_hourly_readings"), compressors, run_id, measured_at
+                )
+            )
         )
-        lakehouse.upsert(metrics, lh, "gold_data_quality", TABLES["gold_data_quality"].key)
-        stored_episodes = lakehouse.read_table(spark, lh, "gold_alert_episodes")
-        by_severity = {
-            r["severity"]: r["n"] for r in stored_episodes.groupBy("severity").agg(F.count("*").alias("n")).collect()
-        }
-        step.rows_in = features.count()
+        # A handful of rows: computed once here, then written and summarised from the driver.
+        measured = metrics.collect()
+        lakehouse.upsert(
+            spark.createDataFrame(measured, GOLD_DATA_QUALITY), lh, "gold_data_quality", TABLES["gold_data_quality"].key
+        )
+        summary = (
+            lakehouse.read_table(spark, lh, "gold_alert_episodes")
+            .agg(
+                F.count(F.lit(1)).alias("episodes"),
+                F.count(F.when(F.col("severity") == "critical", 1)).alias("critical"),
+                F.count(F.when(F.col("is_active"), 1)).alias("active"),
+            )
+            .first()
+        )
+        step.rows_in = written["gold_sensor_features"]
         step.rows_out = written["gold_hourly_readings"]
         step.detail = {
             **written,
-            "alert_episodes": sum(by_severity.values()),
-            "critical_episodes": by_severity.get("critical", 0),
-            "active_episodes": stored_episodes.filter("is_active").count(),
-            "quality": {f"{r['table_name']}.{r['metric']}": r["metric_value"] for r in metrics.collect()},
+            "alert_episodes": summary["episodes"],
+            "critical_episodes": summary["critical"],
+            "active_episodes": summary["active"],
+            "quality": {f"{r['table_name']}.{r['metric']}": r["metric_value"] for r in measured},
         }
     return dict(step.detail)
 

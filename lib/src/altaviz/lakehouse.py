@@ -64,19 +64,16 @@ def ensure_table(spark: SparkSession, lakehouse: Lakehouse, name: str, schema: S
     return DeltaTable.createIfNotExists(spark).location(lakehouse.table_path(name)).addColumns(schema).execute()
 
 
-def _last_operation_rows(table: DeltaTable) -> int:
-    metrics = table.history(1).select("operationMetrics").first()[0] or {}
-    for key in ("numTargetRowsInserted", "numOutputRows"):
-        if key in metrics:
-            return int(metrics[key])
-    return 0
+def _merge_condition(key: tuple[str, ...]) -> str:
+    return " AND ".join(f"t.`{k}` = s.`{k}`" for k in key)
 
 
 def overwrite(df: DataFrame, lakehouse: Lakehouse, name: str) -> int:
     """Replace a derived table whole (gold is recomputed from silver, so a rerun writes the same rows)."""
     spark = df.sparkSession
     df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(lakehouse.table_path(name))
-    rows = _last_operation_rows(DeltaTable.forPath(spark, lakehouse.table_path(name)))
+    metrics = DeltaTable.forPath(spark, lakehouse.table_path(name)).history(1).select("operationMetrics").first()[0]
+    rows = int((metrics or {}).get("numOutputRows", 0))
     log.info("overwrote Tables/%s: %d rows", name, rows)
     return rows
 
@@ -86,22 +83,22 @@ def insert_new(df: DataFrame, lakehouse: Lakehouse, name: str, key: tuple[str, .
 
     MERGE rather than append, so a retried or repeated step can never duplicate a key.
     """
-    spark = df.sparkSession
-    table = ensure_table(spark, lakehouse, name, df.schema)
-    condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in key)
-    table.alias("t").merge(df.alias("s"), condition).whenNotMatchedInsertAll().execute()
-    rows = _last_operation_rows(table)
+    table = ensure_table(df.sparkSession, lakehouse, name, df.schema)
+    result = table.alias("t").merge(df.alias("s"), _merge_condition(key)).whenNotMatchedInsertAll().execute()
+    rows = int(result.first()["num_inserted_rows"])
     log.info("merged into Tables/%s: %d new rows", name, rows)
     return rows
 
 
 def upsert(df: DataFrame, lakehouse: Lakehouse, name: str, key: tuple[str, ...]) -> int:
-    """Insert new keys and update existing ones (registries, per-run metrics)."""
-    spark = df.sparkSession
-    table = ensure_table(spark, lakehouse, name, df.schema)
-    condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in key)
-    table.alias("t").merge(df.alias("s"), condition).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
-    metrics = table.history(1).select("operationMetrics").first()[0] or {}
-    rows = int(metrics.get("numTargetRowsInserted", 0)) + int(metrics.get("numTargetRowsUpdated", 0))
+    """Insert new keys and update existing rows whose values differ (registries, per-run metrics).
+
+    Identical rows are not rewritten, so an unchanged registry costs no new files.
+    """
+    table = ensure_table(df.sparkSession, lakehouse, name, df.schema)
+    differs = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in df.columns if c not in key)
+    merge = table.alias("t").merge(df.alias("s"), _merge_condition(key))
+    result = merge.whenMatchedUpdateAll(condition=differs or None).whenNotMatchedInsertAll().execute().first()
+    rows = int(result["num_inserted_rows"]) + int(result["num_updated_rows"])
     log.info("upserted Tables/%s: %d rows inserted or updated", name, rows)
     return rows
