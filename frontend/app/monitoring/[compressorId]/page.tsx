@@ -1,0 +1,58 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { safeDecode } from '@/app/lib/safe-decode';
+import { Suspense } from 'react';
+import { fetchCompressor, fetchThresholds } from '@/app/lib/data';
+import { fmtTime } from '@/app/lib/format';
+import { compressorIdSchema, rangePresetSchema } from '@/app/lib/validation';
+import { AlertHistory } from '@/app/ui/alerts/alert-history';
+import { Gauges } from '@/app/ui/monitoring/gauges';
+import { RangePicker } from '@/app/ui/monitoring/range-picker';
+import { ReadingCharts } from '@/app/ui/monitoring/reading-charts';
+import { PanelSkeleton, TableSkeleton } from '@/app/ui/shared/skeletons';
+import { StatusBadge } from '@/app/ui/shared/status';
+
+export async function generateMetadata(props: PageProps<'/monitoring/[compressorId]'>): Promise<Metadata> {
+  return { title: safeDecode((await props.params).compressorId) };
+}
+
+export default async function CompressorPage(props: PageProps<'/monitoring/[compressorId]'>) {
+  const id = compressorIdSchema.safeParse(safeDecode((await props.params).compressorId));
+  if (!id.success) notFound();
+  const rangeParam = (await props.searchParams).range;
+  // An unknown ?range= falls back to the default week instead of failing the page.
+  const range = rangePresetSchema.catch('7d').parse(typeof rangeParam === 'string' ? rangeParam : undefined);
+  const [c, thresholds] = await Promise.all([fetchCompressor(id.data), fetchThresholds()]);
+  if (!c) notFound();
+  const base = `/monitoring/${encodeURIComponent(c.compressor_id)}`;
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <div className="breadcrumb"><Link href="/monitoring">Monitoring</Link> / {c.station_name}</div>
+          <h1 data-testid="compressor-title">
+            {c.compressor_id} <StatusBadge status={c.health_status} />
+          </h1>
+        </div>
+        <p className="muted">
+          {c.model} · {c.rated_horsepower.toLocaleString('en-US')} hp rated · installed {c.install_date} · {c.basin} basin ·
+          last hour {fmtTime(c.latest?.hour_start)}
+        </p>
+      </div>
+      <Gauges compressor={c} thresholds={thresholds} />
+      <section aria-labelledby="trends-title">
+        <div className="panel__head">
+          <h2 id="trends-title">Hourly trends</h2>
+          <RangePicker basePath={base} current={range} />
+        </div>
+        <Suspense key={range} fallback={<div className="chart-grid"><PanelSkeleton height={230} /><PanelSkeleton height={230} /></div>}>
+          <ReadingCharts compressorId={c.compressor_id} query={{ range }} thresholds={thresholds} />
+        </Suspense>
+      </section>
+      <Suspense fallback={<TableSkeleton rows={4} />}>
+        <AlertHistory compressorId={c.compressor_id} />
+      </Suspense>
+    </>
+  );
+}

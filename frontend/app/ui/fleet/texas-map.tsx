@@ -1,0 +1,131 @@
+import { geoConicConformal, geoPath } from 'd3-geo';
+import type { Feature, Geometry } from 'geojson';
+import { feature } from 'topojson-client';
+import type { GeometryCollection, Topology } from 'topojson-specification';
+import statesTopology from 'us-atlas/states-10m.json';
+import type { CompressorSnapshot, Health } from '@/app/lib/definitions';
+import { fetchFleet } from '@/app/lib/fleet';
+import { arcPath } from '../shared/arc';
+import { NoDataYet } from '../shared/empty-state';
+
+const W = 560;
+const H = 520;
+const TEXAS_FIPS = '48';
+const RING_MAX = 16; // beyond this many units a station shows a health donut instead of one dot per unit
+const LABEL_MAX = 12; // more stations than this would bury the map in text: names move to tooltips
+
+// The outline comes from us-atlas (Census cartographic boundaries) bundled in node_modules: no tile
+// server, so the map renders on an isolated plant network. Projected once per server process.
+const geo = (() => {
+  const topo = statesTopology as unknown as Topology<{ states: GeometryCollection }>;
+  const states = feature(topo, topo.objects.states) as unknown as { features: Feature<Geometry>[] };
+  const texas = states.features.find((f) => String(f.id) === TEXAS_FIPS)!;
+  // Lambert conformal conic with Texas's standard parallels (as in the Texas Centric LCC system).
+  const projection = geoConicConformal().parallels([27.5, 35]).rotate([100, 0]).fitExtent([[12, 12], [W - 12, H - 12]], texas);
+  return { projection, outline: geoPath(projection)(texas) ?? '' };
+})();
+
+const HEALTH_ORDER: Health[] = ['critical', 'warning', 'normal', 'unknown'];
+
+export async function TexasMap() {
+  const fleet = await fetchFleet();
+  if (!fleet.length) {
+    return (
+      <section className="panel">
+        <h2>Stations</h2>
+        <NoDataYet what="stations or compressors" />
+      </section>
+    );
+  }
+  const stations = groupByStation(fleet);
+  return (
+    <section className="panel" aria-labelledby="map-title">
+      <div className="panel__head">
+        <h2 id="map-title">Stations in Texas</h2>
+        <div className="legend" aria-hidden="true">
+          <span><i className="dot dot--normal" />Healthy</span>
+          <span><i className="dot dot--warning" />Warning</span>
+          <span><i className="dot dot--critical" />Critical</span>
+        </div>
+      </div>
+      <svg className="map" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Map of Texas with ${stations.length} stations`} data-testid="fleet-map">
+        <path className="map__land" d={geo.outline} />
+        {stations.map((s) => (
+          <StationMarker key={s.station_id} station={s} labelled={stations.length <= LABEL_MAX} />
+        ))}
+      </svg>
+    </section>
+  );
+}
+
+type StationGroup = { station_id: string; station_name: string; basin: string; city: string; x: number; y: number; units: CompressorSnapshot[] };
+
+function groupByStation(fleet: CompressorSnapshot[]): StationGroup[] {
+  const byId = new Map<string, StationGroup>();
+  for (const c of fleet) {
+    let g = byId.get(c.station_id);
+    if (!g) {
+      const [x, y] = geo.projection([c.longitude, c.latitude]) ?? [W / 2, H / 2];
+      g = { station_id: c.station_id, station_name: c.station_name, basin: c.basin, city: c.city, x, y, units: [] };
+      byId.set(c.station_id, g);
+    }
+    g.units.push(c);
+  }
+  return [...byId.values()].sort((a, b) => a.station_id.localeCompare(b.station_id));
+}
+
+function StationMarker({ station: s, labelled }: { station: StationGroup; labelled: boolean }) {
+  const worst = HEALTH_ORDER.find((h) => s.units.some((u) => u.health_status === h)) ?? 'unknown';
+  const labelLeft = s.x > W * 0.68; // keep east-Texas labels inside the frame
+  const lx = labelLeft ? s.x - 26 : s.x + 26;
+  const anchor = labelLeft ? 'end' : 'start';
+  const counts = HEALTH_ORDER.map((h) => [h, s.units.filter((u) => u.health_status === h).length] as const);
+  return (
+    <g data-testid="station-marker" data-station-id={s.station_id} data-health={worst}>
+      <title>{`${s.station_name} (${s.basin}): ${counts.filter(([, n]) => n).map(([h, n]) => `${n} ${h}`).join(', ')}`}</title>
+      {s.units.length <= RING_MAX ? (
+        s.units.map((u, i) => {
+          const a = (2 * Math.PI * i) / s.units.length;
+          const r = s.units.length === 1 ? 0 : 15;
+          return (
+            <a key={u.compressor_id} href={`/monitoring/${encodeURIComponent(u.compressor_id)}`}>
+              <circle
+                className={`map__unit map__unit--${u.health_status}`}
+                cx={s.x + r * Math.sin(a)} cy={s.y - r * Math.cos(a)} r={6}
+                data-testid="unit-dot" data-compressor-id={u.compressor_id} data-health={u.health_status}
+              >
+                <title>{`${u.compressor_id}: ${u.health_status}`}</title>
+              </circle>
+            </a>
+          );
+        })
+      ) : (
+        <HealthDonut x={s.x} y={s.y} counts={counts} total={s.units.length} />
+      )}
+      <circle className="map__station" cx={s.x} cy={s.y} r={3.5} />
+      {/* City as the label (station names are long); the full name is in the tooltip and the cards. */}
+      {labelled ? (
+        <>
+          <text className="map__label" x={lx} y={s.y - 2} textAnchor={anchor} data-testid="station-label">{s.city}</text>
+          <text className="map__sublabel" x={lx} y={s.y + 12} textAnchor={anchor}>
+            {`${s.basin} · ${s.units.length} unit${s.units.length === 1 ? '' : 's'}`}
+          </text>
+        </>
+      ) : null}
+    </g>
+  );
+}
+
+function HealthDonut({ x, y, counts, total }: { x: number; y: number; counts: (readonly [Health, number])[]; total: number }) {
+  let a = 0;
+  return (
+    <>
+      {counts.filter(([, n]) => n > 0).map(([h, n]) => {
+        const a0 = a;
+        a += (2 * Math.PI * n) / total;
+        // A full circle cannot be drawn as one arc: stop a hair short.
+        return <path key={h} className={`map__unit map__unit--${h}`} d={arcPath(x, y, 9, 19, a0, Math.min(a, a0 + 2 * Math.PI - 1e-3))} />;
+      })}
+    </>
+  );
+}

@@ -1,0 +1,58 @@
+import Link from 'next/link';
+import { fetchFleetSnapshot } from '@/app/lib/data';
+import { fmtNumber, fmtTime } from '@/app/lib/format';
+import type { FleetFilters } from '@/app/lib/validation';
+import { EmptyState, NoDataYet } from '../shared/empty-state';
+import { StatusBadge, StatusDot } from '../shared/status';
+
+/** Every compressor with its newest hourly values; worst first. */
+export async function FleetTable({ filters }: { filters: FleetFilters }) {
+  const fleet = await fetchFleetSnapshot(filters);
+  if (!fleet.length) {
+    return filters.station || filters.health ? (
+      <EmptyState title="No compressors match these filters">
+        <Link href="/monitoring">Clear the filters</Link> to see the whole fleet.
+      </EmptyState>
+    ) : (
+      <NoDataYet what="compressors" />
+    );
+  }
+  return (
+    <section className="panel">
+      <div className="table-wrap">
+        <table className="table" data-testid="fleet-table">
+          <thead>
+            <tr>
+              <th>Compressor</th><th>Station</th><th>Health</th>
+              <th className="num">Vibration<br />mm/s</th><th className="num">Disch. temp<br />°F</th>
+              <th className="num">Disch. press.<br />psi</th><th className="num">Suction<br />psi</th>
+              <th className="num">Horsepower</th><th className="num">Gas flow<br />Mcf/d</th>
+              <th className="num">Alerts</th><th>Last hour</th>
+            </tr>
+          </thead>
+          <tbody>
+            {fleet.map((c) => {
+              const r = c.latest;
+              return (
+                <tr key={c.compressor_id} data-testid="fleet-row" data-compressor-id={c.compressor_id} data-health={c.health_status}>
+                  <td><Link className="mono" href={`/monitoring/${encodeURIComponent(c.compressor_id)}`}>{c.compressor_id}</Link><div className="muted">{c.model}</div></td>
+                  <td>{c.station_name}<div className="muted">{c.basin}</div></td>
+                  <td><StatusBadge status={c.health_status} /></td>
+                  <td className="num"><StatusDot status={r?.vibration_status ?? 'unknown'} /> {fmtNumber(r?.vibration_mean, 2)}</td>
+                  <td className="num"><StatusDot status={r?.temp_status ?? 'unknown'} /> {fmtNumber(r?.discharge_temp_mean)}</td>
+                  <td className="num"><StatusDot status={r?.pressure_status ?? 'unknown'} /> {fmtNumber(r?.discharge_pressure_mean, 0)}</td>
+                  <td className="num">{fmtNumber(r?.suction_pressure_mean)}</td>
+                  <td className="num">{fmtNumber(r?.horsepower_mean, 0)}</td>
+                  <td className="num">{fmtNumber(r?.gas_flow_mean, 0)}</td>
+                  <td className="num">{c.active_alerts ? <Link href={`/alerts?compressor=${encodeURIComponent(c.compressor_id)}&active=true`}>{c.active_alerts}</Link> : 0}</td>
+                  <td className="nowrap">{fmtTime(r?.hour_start)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      <p className="muted">{fleet.length} compressor{fleet.length === 1 ? '' : 's'}</p>
+    </section>
+  );
+}
