@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LIB_SOURCES := $(shell find lib/src sql -type f -not -name '*.pyc' 2>/dev/null) lib/pyproject.toml
 export ALTAVIZ_HOME ?= $(CURDIR)/.altaviz
+export NEXT_TELEMETRY_DISABLED := 1
 
 .PHONY: setup run test test-python test-frontend lint wheel dashboard db-stop clean
 
@@ -36,6 +37,7 @@ lint: setup
 wheel: setup
 	$(BIN)/python -m build --wheel --outdir dist lib
 
+# Serves the dashboard on http://localhost:3000 over the database `make run` published to.
 dashboard: setup
 	$(BIN)/altaviz db start
 	cd frontend && npm ci --no-audit --no-fund && npm run build && npm run start
