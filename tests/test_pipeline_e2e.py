@@ -15,6 +15,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from altaviz.config import SENSOR_COLUMNS
 from altaviz.schemas import TABLES
 from deltalake import DeltaTable
 
@@ -153,14 +154,7 @@ def _bad_batch(home: Path) -> dict[str, list[str]]:
     """Lands a raw file with good and bad rows; returns the rules each bad row must fail."""
     silver = _table(home, "silver_sensor_readings")
     last = silver[silver.compressor_id == "COMP-001"].sort_values("timestamp").iloc[-1]
-    sensors = [
-        "vibration_mms",
-        "discharge_temp_f",
-        "suction_pressure_psi",
-        "discharge_pressure_psi",
-        "horsepower",
-        "gas_flow_mcf",
-    ]
+    sensors = list(SENSOR_COLUMNS)
     base = {s: float(last[s]) for s in sensors}
     future = datetime.now(UTC) + timedelta(days=1)
     rows = [

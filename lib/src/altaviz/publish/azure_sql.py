@@ -18,6 +18,7 @@ import os
 import re
 import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from itertools import islice
@@ -272,17 +273,23 @@ class AzureSqlDatabase:
     def describe(self) -> str:
         return f"azure_sql://{self.settings.server}/{self.settings.database} (auth={self.settings.auth})"
 
-    def apply_schema(self) -> None:
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """A cursor whose work commits together or rolls back together."""
         cur = self._conn.cursor()
         try:
-            for batch in split_batches(ddl_text()):
-                cur.execute(batch)
+            yield cur
             self._conn.commit()
         except Exception:
             self._conn.rollback()
             raise
         finally:
             cur.close()
+
+    def apply_schema(self) -> None:
+        with self._transaction() as cur:
+            for batch in split_batches(ddl_text()):
+                cur.execute(batch)
 
     def _offsets(self, cur: Any, table: str) -> frozenset[str]:
         if table not in self._offset_columns:
@@ -305,8 +312,7 @@ class AzureSqlDatabase:
 
         Returns the number of rows inserted or changed (identical rows are not counted).
         """
-        cur = self._conn.cursor()
-        try:
+        with self._transaction() as cur:
             offsets = self._offsets(cur, table)
             cur.execute(drop_stage_sql(table))
             cur.execute(create_stage_sql(table, columns, offsets))
@@ -319,12 +325,6 @@ class AzureSqlDatabase:
             cur.execute(merge_sql(table, columns, key, touch_updated_at, offsets))
             changed = max(cur.rowcount, 0)
             cur.execute(drop_stage_sql(table))
-            self._conn.commit()
-        except Exception:
-            self._conn.rollback()
-            raise
-        finally:
-            cur.close()
         log.debug("%s: %d rows staged, %d inserted or changed", table, staged, changed)
         return changed
 
