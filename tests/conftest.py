@@ -29,3 +29,17 @@ def config() -> AltavizConfig:
 def ts(text: str) -> datetime:
     """'2026-01-01 00:10' → aware UTC datetime."""
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def silver_frame(spark, rows):
+    """rows: (unit, aware or naive UTC datetime, vib[, temp, suction, discharge, hp, flow]) → silver
+    rows; sensors left out take healthy values."""
+    from altaviz.schemas import SILVER_SENSOR_READINGS
+
+    out = []
+    for i, row in enumerate(rows):
+        unit, when, *values = row
+        values = [*values, *(2.5, 250.0, 60.0, 1000.0, 1200.0, 9000.0)[len(values) :]]
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        out.append((unit, when, *values, f"r{i}", "f", "b", "s", when.date()))
+    return spark.createDataFrame(out, SILVER_SENSOR_READINGS)

@@ -1,19 +1,18 @@
 from datetime import datetime, timedelta
 
 from altaviz import gold
-from altaviz.alerts import to_alert_episodes, to_sensor_levels_long
-from altaviz.schemas import ALERT_EPISODES, SILVER_SENSOR_READINGS
+from altaviz.alerts import to_alert_episodes, to_episode_changes, to_episode_starts, to_sensor_levels_long
+from altaviz.schemas import ALERT_EPISODES
+
+from .conftest import silver_frame
 
 T0 = datetime(2026, 1, 1)
 
 
 def _features(spark, config, vibrations, unit="COMP-001"):
-    rows = [
-        (unit, T0 + timedelta(hours=i), v, 250.0, 60.0, 1000.0, 1200.0, 9000.0, f"r{i}", "f", "b", "s")
-        for i, v in enumerate(vibrations)
-    ]
+    rows = [(unit, T0 + timedelta(hours=i), v, 250.0, 60.0, 1000.0) for i, v in enumerate(vibrations)]
     compressors = spark.createDataFrame([(unit, "STN-001")], "compressor_id string, station_id string")
-    return gold.to_sensor_features(spark.createDataFrame(rows, SILVER_SENSOR_READINGS), compressors, config)
+    return gold.to_sensor_features(silver_frame(spark, rows), compressors, config)
 
 
 def _episodes(spark, config, vibrations):
@@ -59,3 +58,61 @@ def test_episode_schema_and_no_alerts_for_a_healthy_unit(spark, config):
         (f.name, f.dataType) for f in ALERT_EPISODES.fields
     ]
     assert episodes.count() == 0
+
+
+def _scope(spark, level_from, carried_vibration_level):
+    return spark.createDataFrame(
+        [("COMP-001", level_from, carried_vibration_level, 0, 0, 0)],
+        "compressor_id string, _level_from timestamp, _carried_vibration_mms_level int, "
+        "_carried_discharge_temp_f_level int, _carried_discharge_pressure_psi_level int, "
+        "_carried_suction_pressure_psi_level int",
+    )
+
+
+def test_a_run_that_starts_mid_episode_continues_its_levels(spark, config):
+    """Levels from hour 4 on, given the level carried from hour 3, equal the unbroken computation."""
+    # Critical from hour 2; 6.9 and 7.0 sit in the critical band (below 7.1, above its 6.745 clear point).
+    vibrations = [2.0, 5.0, 7.5, 6.9, 7.0, 4.4, 4.0, 2.0]
+    compressors = spark.createDataFrame([("COMP-001", "STN-001")], "compressor_id string, station_id string")
+    silver = silver_frame(spark, [("COMP-001", T0 + timedelta(hours=i), v) for i, v in enumerate(vibrations)])
+    whole = {
+        r["timestamp"]: r["vibration_mms_level"] for r in gold.to_sensor_features(silver, compressors, config).collect()
+    }
+    assert whole[T0 + timedelta(hours=3)] == 2
+    later = gold.to_sensor_features(silver, compressors, config, _scope(spark, T0 + timedelta(hours=4), 2)).collect()
+    assert {r["timestamp"]: r["vibration_mms_level"] for r in later} == {
+        t: level for t, level in whole.items() if t >= T0 + timedelta(hours=4)
+    }
+    forgotten = gold.to_sensor_features(silver, compressors, config, _scope(spark, T0 + timedelta(hours=4), None))
+    assert forgotten.orderBy("timestamp").first()["vibration_mms_level"] == 1  # without the carry, 7.0 only warns
+
+
+def test_an_open_episode_is_rebuilt_from_its_opening_with_the_same_id(spark, config):
+    vibrations = [2.0, 5.0, 5.1, 5.2, 5.3, 2.0]
+    features = _features(spark, config, vibrations)
+    first_day = to_alert_episodes(
+        to_sensor_levels_long(features.filter(features.timestamp < T0 + timedelta(hours=3)), config.thresholds)
+    )
+    assert [(e["is_active"], e["reading_count"]) for e in first_day.collect()] == [(True, 2)]
+    scope = _scope(spark, T0 + timedelta(hours=3), 1)
+    starts = to_episode_starts(scope, first_day, list(config.thresholds))
+    froms = {r["sensor"]: r["_episode_from"] for r in starts.collect()}
+    assert froms["vibration_mms"] == T0 + timedelta(hours=1)  # the open episode's opening
+    assert froms["discharge_temp_f"] == T0 + timedelta(hours=3)
+    levels = to_sensor_levels_long(features, config.thresholds).join(starts, ["compressor_id", "sensor"])
+    rebuilt = to_alert_episodes(levels.filter(levels.timestamp >= levels._episode_from).drop("_episode_from"))
+    changes = to_episode_changes(rebuilt, first_day, starts).collect()
+    assert len(changes) == 1 and not changes[0]["_delete"]
+    assert changes[0]["alert_id"] == first_day.first()["alert_id"]
+    assert (changes[0]["is_active"], changes[0]["reading_count"]) == (False, 4)
+
+
+def test_an_episode_no_longer_rebuilt_is_marked_for_deletion(spark, config):
+    existing = _features(spark, config, [2.0, 2.0, 5.0, 2.0])
+    stale = to_alert_episodes(to_sensor_levels_long(existing, config.thresholds))
+    corrected = to_alert_episodes(
+        to_sensor_levels_long(_features(spark, config, [2.0, 2.0, 2.0, 2.0]), config.thresholds)
+    )
+    starts = to_episode_starts(_scope(spark, T0, 0), stale, list(config.thresholds))
+    changes = to_episode_changes(corrected, stale, starts).collect()
+    assert [(c["alert_id"], c["_delete"]) for c in changes] == [(stale.first()["alert_id"], True)]

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import re
 import struct
+from datetime import UTC, datetime
 
+import pyarrow as pa
 import pytest
 from altaviz import runtime
 from altaviz.publish import SERVING_TABLES, azure_sql
@@ -49,6 +51,9 @@ class FakeCursor:
     def fetchall(self):
         return self._rows
 
+    def fetchone(self):
+        return self.conn.fetchone_result
+
     def close(self):
         self.conn.log.append(("close_cursor",))
 
@@ -58,6 +63,7 @@ class FakeConnection:
         self.columns = columns if columns is not None else {t.name: list(t.columns) for t in SERVING_TABLES.values()}
         self.merge_rowcount = merge_rowcount
         self.fail_on = fail_on
+        self.fetchone_result = None
         self.log: list = []
 
     def cursor(self):
@@ -77,11 +83,25 @@ def kinds(log):
     return [entry[0] for entry in log]
 
 
+def arrow(columns, rows):
+    return pa.table(list(zip(*rows, strict=True)) if rows else [[] for _ in columns], names=list(columns))
+
+
 def test_upsert_stages_in_batches_then_merges_once_in_one_transaction():
     conn = FakeConnection(merge_rowcount=7)
     db = AzureSqlDatabase(SETTINGS, connection=conn)
     t = SERVING_TABLES["alerts"]
-    rows = ([f"A{i}"] + [None] * (len(t.columns) - 1) for i in range(7))  # a generator: streamed
+    opened = datetime(2026, 1, 1, 5, tzinfo=UTC)
+    rows = pa.table(
+        {
+            c: pa.array([f"A{i}" for i in range(7)])
+            if c == "alert_id"
+            else pa.array([opened] * 7, pa.timestamp("us", tz="UTC"))
+            if c == "opened_at"
+            else pa.nulls(7)
+            for c in t.columns
+        }
+    )
     changed = db.upsert(t.name, t.columns, t.key, rows, t.touch_updated_at)
     assert changed == 7
     assert kinds(conn.log) == [
@@ -107,6 +127,8 @@ def test_upsert_stages_in_batches_then_merges_once_in_one_transaction():
     assert all(b[3] is True for b in batches), "fast_executemany must be on"
     assert all(b[1] == azure_sql.insert_stage_sql("alerts", t.columns) for b in batches)
     assert [r[0] for b in batches for r in b[2]] == [f"A{i}" for i in range(7)]
+    opened_at = t.columns.index("opened_at")
+    assert {r[opened_at] for b in batches for r in b[2]} == {"2026-01-01T05:00:00.000000+00:00"}
     merge = conn.log[6][1]
     offsets = {c for c in t.columns if c in OFFSET_COLUMNS}
     assert merge == azure_sql.merge_sql("alerts", t.columns, t.key, True, offsets)
@@ -117,7 +139,7 @@ def test_republishing_identical_rows_reports_zero_changes():
     conn = FakeConnection(merge_rowcount=0)
     db = AzureSqlDatabase(SETTINGS, connection=conn)
     t = SERVING_TABLES["stations"]
-    assert db.upsert(t.name, t.columns, t.key, [("S1", "n", "b", "c", 1.0, 2.0)], True) == 0
+    assert db.upsert(t.name, t.columns, t.key, arrow(t.columns, [("S1", "n", "b", "c", 1.0, 2.0)]), True) == 0
 
 
 def test_column_types_are_read_once_per_table():
@@ -125,7 +147,7 @@ def test_column_types_are_read_once_per_table():
     db = AzureSqlDatabase(SETTINGS, connection=conn)
     t = SERVING_TABLES["pipeline_runs"]
     for _ in range(2):
-        db.upsert(t.name, t.columns, t.key, [], True)
+        db.upsert(t.name, t.columns, t.key, arrow(t.columns, []), True)
     assert sum(1 for e in conn.log if e[0] == "execute" and e[1].startswith("SELECT COLUMN_NAME")) == 1
 
 
@@ -134,7 +156,7 @@ def test_a_failing_merge_rolls_back_and_propagates():
     db = AzureSqlDatabase(SETTINGS, connection=conn)
     t = SERVING_TABLES["stations"]
     with pytest.raises(RuntimeError, match="simulated server error"):
-        db.upsert(t.name, t.columns, t.key, [("S1", "n", "b", "c", 1.0, 2.0)], True)
+        db.upsert(t.name, t.columns, t.key, arrow(t.columns, [("S1", "n", "b", "c", 1.0, 2.0)]), True)
     assert "rollback" in kinds(conn.log) and "commit" not in kinds(conn.log)
     assert kinds(conn.log)[-1] == "close_cursor"
 
@@ -142,7 +164,52 @@ def test_a_failing_merge_rolls_back_and_propagates():
 def test_a_missing_table_is_a_clear_error():
     db = AzureSqlDatabase(SETTINGS, connection=FakeConnection(columns={}))
     with pytest.raises(RuntimeError, match=r"table dbo\.stations does not exist"):
-        db.upsert("stations", ["station_id"], ["station_id"], [], True)
+        db.upsert("stations", ["station_id"], ["station_id"], arrow(["station_id"], []), True)
+
+
+def test_a_publish_is_one_transaction_across_tables_and_its_watermark():
+    conn = FakeConnection(merge_rowcount=1)
+    db = AzureSqlDatabase(SETTINGS, connection=conn)
+    stations, runs = SERVING_TABLES["stations"], SERVING_TABLES["pipeline_runs"]
+    with db.transaction():
+        db.upsert(
+            stations.name,
+            stations.columns,
+            stations.key,
+            arrow(stations.columns, [("S1", "n", "b", "c", 1.0, 2.0)]),
+            True,
+        )
+        db.upsert(runs.name, runs.columns, runs.key, arrow(runs.columns, [("r", "ok", None, None, 1.0)]), True)
+        db.set_watermark("silver_stations", "id-1", 4)
+    assert kinds(conn.log).count("commit") == 1 and kinds(conn.log)[-2:] == ["commit", "close_cursor"]
+    assert conn.log[-3][1] == azure_sql.set_watermark_sql() and conn.log[-3][2] == ("silver_stations", "id-1", 4)
+
+
+def test_a_failure_inside_a_publish_rolls_everything_back():
+    conn = FakeConnection(fail_on="dbo.publish_watermarks WITH")
+    db = AzureSqlDatabase(SETTINGS, connection=conn)
+    t = SERVING_TABLES["stations"]
+    with pytest.raises(RuntimeError, match="simulated"), db.transaction():
+        db.upsert(t.name, t.columns, t.key, arrow(t.columns, [("S1", "n", "b", "c", 1.0, 2.0)]), True)
+        db.set_watermark("silver_stations", "id-1", 4)
+    assert "commit" not in kinds(conn.log) and kinds(conn.log).count("rollback") == 1
+
+
+def test_deletes_stage_the_keys_and_spare_referenced_rows():
+    conn = FakeConnection()
+    db = AzureSqlDatabase(SETTINGS, connection=conn)
+    t = SERVING_TABLES["alerts"]
+    db.delete(t.name, t.key, pa.table({"alert_id": ["a", "b"]}), t.referenced_by)
+    delete = [e[1] for e in conn.log if e[0] == "execute" and e[1].startswith("DELETE")]
+    assert delete == [azure_sql.delete_sql("alerts", ["alert_id"], "alert_events")]
+    assert "NOT EXISTS (SELECT 1 FROM dbo.[alert_events]" in delete[0]
+    assert [r for e in conn.log if e[0] == "executemany" for r in e[2]] == [("a",), ("b",)]
+
+
+def test_watermark_reads_the_stored_version():
+    conn = FakeConnection()
+    conn.fetchone_result = ("id-7", 12)
+    assert AzureSqlDatabase(SETTINGS, connection=conn).watermark("gold_alert_episodes") == ("id-7", 12)
 
 
 def test_apply_schema_sends_each_go_batch_then_commits():

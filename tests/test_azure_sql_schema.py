@@ -78,7 +78,13 @@ def postgres_only(sql: str) -> list[str]:
 
 
 def generated_statements() -> dict[str, str]:
-    out = {"columns": azure_sql.columns_sql()}
+    out = {
+        "columns": azure_sql.columns_sql(),
+        "watermark": azure_sql.watermark_sql(),
+        "set_watermark": azure_sql.set_watermark_sql(),
+        "alerts:delete": azure_sql.delete_sql("alerts", ["alert_id"], "alert_events"),
+        "hourly:delete": azure_sql.delete_sql("hourly_readings", ["compressor_id", "hour_start"], None),
+    }
     for t in SERVING_TABLES.values():
         offsets = [c for c in t.columns if c.endswith(("_at", "hour_start"))]
         out[f"{t.name}:drop"] = azure_sql.drop_stage_sql(t.name)
@@ -155,7 +161,7 @@ def _pg_tables() -> dict[str, set[str]]:
 
 def test_tsql_and_postgres_schemas_declare_the_same_tables_and_columns():
     pg, ts = _pg_tables(), _tsql_tables()
-    assert len(pg) == 10
+    assert len(pg) == 11
     assert set(ts) == set(pg)
     for table, columns in pg.items():
         assert ts[table] == columns, (
@@ -206,7 +212,7 @@ def test_merge_writes_only_published_columns_and_skips_identical_rows():
     assert not (OPERATOR_OWNED & set(re.findall(r"\[(\w+)\]", sql)))
     assert "WHEN MATCHED AND EXISTS (" in sql and "EXCEPT" in sql  # null-safe "is distinct from"
     assert "WHEN NOT MATCHED BY TARGET THEN" in sql
-    assert "WHEN NOT MATCHED BY SOURCE" not in sql  # nothing is ever deleted
+    assert "WHEN NOT MATCHED BY SOURCE" not in sql  # deletes are explicit (delete_sql), never implied
     assert "CAST(s.[opened_at] AS DATETIMEOFFSET(6)) AS [opened_at]" in sql
 
 

@@ -2,21 +2,17 @@ from datetime import datetime, timedelta
 
 import pytest
 from altaviz import gold
-from altaviz.schemas import SILVER_SENSOR_READINGS
+from altaviz.schemas import GOLD_HOURLY_READINGS, GOLD_SENSOR_FEATURES
 from pyspark.sql import functions as F
+
+from .conftest import silver_frame
 
 T0 = datetime(2026, 1, 3)  # a Saturday
 
 
 def _silver(spark, rows):
     """rows: (unit, minutes after T0, vib, temp, suction, discharge)."""
-    return spark.createDataFrame(
-        [
-            (u, T0 + timedelta(minutes=m), v, t, s, d, 1200.0, 9000.0, f"r{i}", "f", "b", "s")
-            for i, (u, m, v, t, s, d) in enumerate(rows)
-        ],
-        SILVER_SENSOR_READINGS,
-    )
+    return silver_frame(spark, [(u, T0 + timedelta(minutes=m), v, t, s, d) for u, m, v, t, s, d in rows])
 
 
 def _compressors(spark):
@@ -101,3 +97,63 @@ def test_hourly_rows_aggregate_and_keep_the_worst_status(spark, config):
     assert first["health_status"] == "warning"
     assert hourly[T0 + timedelta(hours=1)]["reading_count"] == 1
     assert features.filter(F.col("vibration_status") == "critical").count() == 0
+
+
+def test_features_and_hourly_rows_have_their_declared_schemas(spark, config):
+    features = gold.to_sensor_features(
+        _silver(spark, [("COMP-001", 0, 2.0, 250.0, 60.0, 1000.0)]), _compressors(spark), config
+    )
+    assert features.schema.fieldNames() == GOLD_SENSOR_FEATURES.fieldNames()
+    assert [f.dataType for f in features.schema] == [f.dataType for f in GOLD_SENSOR_FEATURES]
+    hourly = gold.to_hourly_readings(features)
+    assert [(f.name, f.dataType) for f in hourly.schema] == [(f.name, f.dataType) for f in GOLD_HOURLY_READINGS]
+
+
+def test_a_later_hour_recomputed_with_its_lookback_equals_the_whole_computation(spark, config):
+    """What an incremental run does: features from hour 30 on, from silver since hour 6, with the
+    levels the previous reading had, equal the features of one computation over all of it."""
+    # Vibration warns from hour 25 and then sits inside the hysteresis band (4.4 mm/s: below the
+    # 4.5 limit, above its 4.275 clear point): only the carried level keeps the warning on.
+    vibration = [2.0] * 150 + [5.0] * 30 + [4.4] * 60
+    rows = [
+        ("COMP-001", 10 * i, v, 250.0 + 0.5 * i + (i % 3), 60.0 - (i % 5), 1000.0 + 7 * (i % 11))
+        for i, v in enumerate(vibration)
+    ]
+    silver = _silver(spark, rows)
+    compressors = _compressors(spark)
+    whole = gold.to_sensor_features(silver, compressors, config)
+    start = T0 + timedelta(hours=30)
+    previous = whole.filter(F.col("timestamp") < start).orderBy(F.col("timestamp").desc()).first()
+    scope = spark.createDataFrame(
+        [
+            (
+                "COMP-001",
+                start,
+                *[
+                    previous[f"{s}_level"]
+                    for s in ("vibration_mms", "discharge_temp_f", "discharge_pressure_psi", "suction_pressure_psi")
+                ],
+            )
+        ],
+        "compressor_id string, _level_from timestamp, _carried_vibration_mms_level int, "
+        "_carried_discharge_temp_f_level int, _carried_discharge_pressure_psi_level int, "
+        "_carried_suction_pressure_psi_level int",
+    )
+    context = silver.filter(F.col("timestamp") >= start - gold.LOOKBACK)
+    part = gold.to_sensor_features(context, compressors, config, scope)
+    expected = whole.filter(F.col("timestamp") >= start)
+    assert part.count() == expected.count() == 60
+    assert sorted(map(tuple, part.collect())) == sorted(map(tuple, expected.collect()))
+    assert {r["vibration_status"] for r in expected.collect()} == {"warning"}
+
+
+def test_window_means_are_exact_over_micro_units(spark):
+    df = spark.createDataFrame(
+        [("COMP-001", T0 + timedelta(minutes=m), v) for m, v in ((0, 0.1), (10, 0.2), (20, 0.7))],
+        "compressor_id string, timestamp timestamp, x double",
+    )
+    out = df.select("timestamp", gold.trailing_mean("x", 3600).alias("m"), gold.change_over("x", 600).alias("d"))
+    rows = {r["timestamp"]: r for r in out.collect()}
+    assert rows[T0 + timedelta(minutes=20)]["m"] == 1.0 / 3  # (0.1 + 0.2 + 0.7) / 3, no float drift
+    assert rows[T0 + timedelta(minutes=20)]["d"] == pytest.approx(0.5)  # 0.7 now − 0.2 ten minutes ago
+    assert rows[T0]["d"] == 0.0

@@ -1,5 +1,8 @@
 """The PostgreSQL publisher against a real embedded PostgreSQL."""
 
+from datetime import date, datetime
+
+import pyarrow as pa
 import pytest
 from altaviz.publish import SERVING_TABLES
 from altaviz.publish.embedded import start_embedded_postgres, stop_embedded_postgres
@@ -16,9 +19,24 @@ def db(tmp_path_factory):
     stop_embedded_postgres(home)
 
 
+def _arrow(columns, rows):
+    """Rows as the publisher receives them from Spark: an Arrow table, timestamps in UTC."""
+    values = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
+    arrays = []
+    for name, column in zip(columns, values, strict=True):
+        if name.endswith("_at") or name == "hour_start":
+            column = [datetime.fromisoformat(v.replace("Z", "+00:00")) if v else None for v in column]
+            arrays.append(pa.array(column, pa.timestamp("us", tz="UTC")))
+        elif name == "install_date":
+            arrays.append(pa.array([date.fromisoformat(v) for v in column], pa.date32()))
+        else:
+            arrays.append(pa.array(column))
+    return pa.table(arrays, names=list(columns))
+
+
 def _upsert(db, name, rows):
     t = SERVING_TABLES[name]
-    return db.upsert(t.name, t.columns, t.key, rows, t.touch_updated_at)
+    return db.upsert(t.name, t.columns, t.key, _arrow(t.columns, rows), t.touch_updated_at)
 
 
 def _alert(value, active=True):
@@ -96,3 +114,38 @@ def test_bulk_upsert_of_many_rows_has_no_duplicates(db):
             "SELECT count(*), count(DISTINCT (compressor_id, hour_start)) FROM hourly_readings"
         ).fetchone() == (480, 480)
         assert cur.execute("SELECT health_status FROM v_fleet_health").fetchall() == [("normal",)]
+
+
+def test_deleting_keeps_an_alert_an_operator_acted_on(db):
+    _upsert(db, "alerts", [("a-2", *_alert(5.0)[1:]), ("a-3", *_alert(5.0)[1:])])
+    with db._conn.transaction(), db._conn.cursor() as cur:
+        cur.execute("INSERT INTO alert_events (alert_id, action, actor) VALUES ('a-2', 'acknowledge', 'dana')")
+    t = SERVING_TABLES["alerts"]
+    deleted = db.delete(t.name, t.key, pa.table({"alert_id": ["a-2", "a-3"]}), t.referenced_by)
+    assert deleted == 1
+    with db._conn.cursor() as cur:
+        assert cur.execute("SELECT alert_id FROM alerts WHERE alert_id IN ('a-2', 'a-3')").fetchall() == [("a-2",)]
+
+
+def test_watermarks_move_with_the_transaction_or_not_at_all(db):
+    assert db.watermark("gold_hourly_readings") is None
+    with db.transaction():
+        db.set_watermark("gold_hourly_readings", "table-1", 3)
+    assert db.watermark("gold_hourly_readings") == ("table-1", 3)
+    with pytest.raises(RuntimeError, match="publish failed"), db.transaction():
+        db.set_watermark("gold_hourly_readings", "table-1", 9)
+        _upsert(db, "stations", [("STN-009", "Rolled Back", "Permian", "Midland", 31.0, -102.0)])
+        raise RuntimeError("publish failed")
+    assert db.watermark("gold_hourly_readings") == ("table-1", 3)
+    with db._conn.cursor() as cur:
+        assert cur.execute("SELECT count(*) FROM stations WHERE station_id = 'STN-009'").fetchone() == (0,)
+
+
+def test_text_with_commas_quotes_and_empty_strings_survives_the_copy(db):
+    rows = [("STN-100", 'Hub "North", 2', "", "Midland", 31.5, -102.5)]
+    assert _upsert(db, "stations", rows) == 1
+    with db._conn.cursor() as cur:
+        assert cur.execute("SELECT station_name, basin FROM stations WHERE station_id = 'STN-100'").fetchone() == (
+            'Hub "North", 2',
+            "",
+        )

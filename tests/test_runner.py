@@ -186,3 +186,37 @@ def test_cli_exits_non_zero_and_names_the_failing_notebook(tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "first failed" in proc.stdout and "ValueError: sensor feed missing" in proc.stdout
     assert "first.ipynb" in proc.stdout
+    assert "run.log" in proc.stdout  # the pointer to the full log of a failed run
+    assert "Kernel is running over TCP" not in proc.stdout + proc.stderr  # plumbing stays in the run log
+
+
+def test_notebooks_of_a_run_share_one_kernel_but_not_their_variables(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    _write_notebook(
+        notebooks,
+        "first",
+        "id-1",
+        "import os\nfrom altaviz import progress, runtime\nleftover = 1\n"
+        "progress.report('first', 'half way')\nruntime.exit_notebook({'echo': str(os.getpid())})",
+    )
+    _write_notebook(
+        notebooks,
+        "second",
+        "id-2",
+        "import os\nfrom altaviz import runtime\nassert 'leftover' not in globals(), 'namespace leaked'\n"
+        "assert value == str(os.getpid()), (value, os.getpid())\nruntime.exit_notebook({'same_process': True})",
+    )
+    _write_notebook(notebooks, "third", "id-3", "print('third ran')")
+    events = []
+    result = runner.run_pipeline(
+        _pipeline(tmp_path),
+        notebooks,
+        home=tmp_path / "home",
+        run_id="t-2",
+        listener=lambda e, d: events.append((e, d)),
+    )
+    assert result.succeeded, [a.error for a in result.activities]
+    assert result.activities[1].exit_value == {"same_process": True}
+    assert ("progress", {"name": "first", "line": "first · half way"}) in events
+    log = (tmp_path / "home/runs/t-2/run.log").read_text()
+    assert "[third] third ran" in log and "[first] ▸ first · half way" in log

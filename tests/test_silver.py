@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 from altaviz import silver
-from altaviz.schemas import BRONZE_SENSOR_READINGS, SILVER_SENSOR_READINGS
+from altaviz.schemas import BRONZE_SENSOR_READINGS, RAW_SENSOR_READINGS, SILVER_SENSOR_READINGS
 from pyspark.sql import functions as F
 
 from .conftest import ts
@@ -38,18 +38,15 @@ def _known(spark, *units):
     return spark.createDataFrame([(u,) for u in units], "compressor_id string")
 
 
-def _judge(spark, config, df, existing=None, history=None):
-    empty = spark.createDataFrame([], SILVER_SENSOR_READINGS)
-    return (
-        df.transform(silver.with_row_rule_flags, _known(spark, "COMP-001", "COMP-002"), config.validation, NOW)
-        .transform(silver.with_duplicate_flag, existing if existing is not None else empty)
-        .transform(silver.with_outlier_flag, history if history is not None else empty, config.validation)
-        .transform(silver.with_failed_rules)
-    )
+def _judge(spark, config, df, history=None):
+    """The job's own chain: silver.judge_readings."""
+    history = history if history is not None else spark.createDataFrame([], RAW_SENSOR_READINGS)
+    return silver.judge_readings(df, _known(spark, "COMP-001", "COMP-002"), history, config.validation, NOW)
 
 
 def _rules(df):
-    return {r["_record_id"]: r["failed_rules"] for r in df.collect()}
+    """record id → failed rules, or "pending" for a reading that waits for its next one."""
+    return {r["_record_id"]: ("pending" if r["_is_pending"] else r["failed_rules"]) for r in df.collect()}
 
 
 def test_each_row_rule_names_the_failing_rows(spark, config):
@@ -70,9 +67,9 @@ def test_each_row_rule_names_the_failing_rows(spark, config):
         "r3": ["unknown_compressor"],
         "r4": ["out_of_range"],
         "r5": ["future_timestamp"],
-        "r6": [],
+        "r6": [],  # no next reading, but the fleet's data has moved on by more than 30 minutes
         "r7": ["missing_value", "out_of_range"],
-        "r8": [],
+        "r8": "pending",  # the newest valid reading waits for its successor
     }
 
 
@@ -81,62 +78,110 @@ def test_duplicates_keep_the_first_good_copy_and_flag_the_rest(spark, config):
         ("r1", "COMP-001", "2026-01-01 00:00", {"vib": None}),  # broken copy: must not win the key
         ("r2", "COMP-001", "2026-01-01 00:00", {}),
         ("r3", "COMP-001", "2026-01-01 00:00", {}),
-        ("r4", "COMP-002", "2026-01-01 00:00", {}),  # already in silver
+        ("r4", "COMP-002", "2026-01-01 00:00", {}),  # already judged
+        ("r5", "COMP-001", "2026-01-01 00:10", {}),
     ]
-    existing = spark.createDataFrame(
-        [("COMP-002", ts("2026-01-01 00:00"), 2.0, 250.0, 60.0, 1000.0, 1200.0, 9000.0, "x", "f0", "b0", "s0")],
-        SILVER_SENSOR_READINGS,
+    history = spark.createDataFrame(
+        [("COMP-002", ts("2026-01-01 00:00"), 2.0, 250.0, 60.0, 1000.0, 1200.0, 9000.0)], RAW_SENSOR_READINGS
     )
-    judged = _rules(_judge(spark, config, _bronze(spark, rows), existing=existing))
-    assert judged == {"r1": ["missing_value"], "r2": [], "r3": ["duplicate_reading"], "r4": ["duplicate_reading"]}
+    judged = _rules(_judge(spark, config, _bronze(spark, rows), history=history))
+    assert judged == {
+        "r1": ["missing_value"],
+        "r2": [],
+        "r3": ["duplicate_reading"],
+        "r4": ["duplicate_reading"],
+        "r5": "pending",
+    }
 
 
-def _steady(spark, n, spike_at=None, ramp=0.0):
-    rows = []
-    for i in range(n):
-        vib = 2.5 + (0.05 if i % 2 else -0.05) + ramp * i
-        if i == spike_at:
-            vib = 9.0
-        rows.append(
-            (f"r{i}", "COMP-001", (datetime(2026, 1, 1) + timedelta(minutes=10 * i)).isoformat(sep=" "), {"vib": vib})
-        )
+def _series(spark, values, start="2026-01-01 00:00", unit="COMP-001", first_id=0):
+    """Bronze readings of one unit every 10 minutes; ``values`` are vibrations (mm/s)."""
+    t0 = ts(start)
+    rows = [
+        (f"r{first_id + i}", unit, (t0 + timedelta(minutes=10 * i)).strftime("%Y-%m-%d %H:%M"), {"vib": v})
+        for i, v in enumerate(values)
+    ]
     return _bronze(spark, rows)
 
 
-def test_a_spike_is_a_4_sigma_outlier_but_a_ramp_is_not(spark, config):
-    spiked = _rules(_judge(spark, config, _steady(spark, 60, spike_at=30)))
-    assert spiked["r30"] == ["outlier_4sigma"]
-    assert sum(1 for r in spiked.values() if r) == 1
-    ramp = _rules(_judge(spark, config, _steady(spark, 144, ramp=0.05)))  # 2.5 → 9.7 mm/s over a day
-    assert not any(ramp.values())
+def _noisy(n, base=2.5):
+    return [base + (0.05 if i % 2 else -0.05) for i in range(n)]
 
 
-def test_too_few_readings_never_make_an_outlier(spark, config):
-    judged = _rules(_judge(spark, config, _steady(spark, 10, spike_at=5)))
-    assert not any(judged.values())
+def test_a_spike_departs_from_its_mean_and_both_neighbours(spark, config):
+    values = _noisy(60)
+    values[40] = 9.0
+    judged = _rules(_judge(spark, config, _series(spark, values)))
+    assert judged["r40"] == ["outlier_4sigma"]
+    assert [k for k, v in judged.items() if v and v != "pending"] == ["r40"]
+    assert judged["r59"] == "pending"
 
 
-def test_silver_history_counts_toward_outlier_statistics(spark, config):
-    history = _steady(spark, 60).withColumn("_silver_run_id", F.lit("s0")).select(*SILVER_SENSOR_READINGS.fieldNames())
-    late = _bronze(spark, [("r99", "COMP-001", "2026-01-01 05:05", {"vib": 9.0})])
-    assert _rules(_judge(spark, config, late, history=history)) == {"r99": ["outlier_4sigma"]}
+def test_steps_and_ramps_are_not_spikes(spark, config):
+    step = _noisy(40) + [0.4] * 20  # a trip: vibration falls and stays down
+    ramp = [2.5 + 0.05 * i for i in range(144)]  # 2.5 → 9.7 mm/s over a day
+    for values in (step, ramp):
+        judged = _rules(_judge(spark, config, _series(spark, values)))
+        assert not [k for k, v in judged.items() if v and v != "pending"], judged
 
 
-def test_valid_quarantine_and_counts_account_for_every_row(spark, config):
+def test_too_few_readings_never_make_a_spike(spark, config):
+    values = _noisy(10)
+    values[5] = 9.0
+    assert _rules(_judge(spark, config, _series(spark, values)))["r5"] == []
+
+
+def test_a_neighbour_further_away_than_the_gap_does_not_count(spark, config):
+    values = _noisy(40) + [9.0]
+    gap_then_back = _series(spark, values).unionByName(_series(spark, [2.5], start="2026-01-01 07:30", first_id=50))
+    judged = _rules(_judge(spark, config, gap_then_back))
+    assert judged["r40"] == []  # its next reading came 50 minutes later: not a neighbour
+
+
+def test_a_reading_is_judged_the_same_in_one_batch_or_across_two(spark, config):
+    values = _noisy(60)
+    values[39] = 9.0  # the last reading of the first batch
+    whole = _rules(_judge(spark, config, _series(spark, values)))
+    first = _rules(_judge(spark, config, _series(spark, values[:40])))
+    assert first["r39"] == "pending"
+    # The second batch: the pending reading again, the new ones, and the first batch's judged readings.
+    judged_history = _series(spark, values[:39]).select(*RAW_SENSOR_READINGS.fieldNames())
+    second_batch = (
+        _series(spark, values[:40])
+        .filter(F.col("_record_id") == "r39")
+        .unionByName(_series(spark, values[40:], start="2026-01-01 06:40", first_id=40))
+    )
+    second = _rules(_judge(spark, config, second_batch, history=judged_history))
+    assert {**{k: v for k, v in first.items() if v != "pending"}, **second} == whole
+    assert whole["r39"] == ["outlier_4sigma"]
+
+
+def test_valid_quarantined_and_pending_rows_account_for_every_row(spark, config):
     rows = [
         ("r1", "COMP-001", "2026-01-01 00:00", {}),
         ("r2", "COMP-001", "2026-01-01 00:00", {}),
         ("r3", "COMP-009", "2026-01-01 00:10", {"vib": None}),
-        ("r4", "COMP-002", "2026-01-01 00:10", {}),
+        ("r4", "COMP-002", "2026-01-01 00:40", {}),
     ]
     judged = _judge(spark, config, _bronze(spark, rows)).cache()
     valid = silver.filter_valid_readings(judged, "run-s")
     bad = silver.filter_quarantined_readings(judged, "run-s")
+    pending = silver.filter_pending_readings(judged)
     assert valid.columns == SILVER_SENSOR_READINGS.fieldNames()
-    assert sorted(r["_record_id"] for r in valid.collect()) == ["r1", "r4"]
+    assert pending.columns == BRONZE_SENSOR_READINGS.fieldNames()
+    # r1 has no next reading, but the fleet's newest (r4) is 40 minutes later: judged. r4 waits.
+    assert sorted(r["_record_id"] for r in valid.collect()) == ["r1"]
     assert sorted(r["_record_id"] for r in bad.collect()) == ["r2", "r3"]
-    counts = {r["rule"]: r["failed_rows"] for r in silver.to_rule_counts(judged, "run-s", NOW).collect()}
-    assert counts == {
+    assert [r["_record_id"] for r in pending.collect()] == ["r4"]
+    assert valid.first()["reading_date"].isoformat() == "2026-01-01"
+    summary = judged.transform(silver.to_judgement_summary).first().asDict()
+    assert summary == {
+        "judged": 4,
+        "accepted": 1,
+        "quarantined": 2,
+        "pending": 1,
+        "first_accepted": ts("2026-01-01 00:00").replace(tzinfo=None),
+        "last_accepted": ts("2026-01-01 00:00").replace(tzinfo=None),
         "missing_value": 1,
         "out_of_range": 0,
         "unknown_compressor": 1,

@@ -11,6 +11,7 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 def _plan(config, **overrides):
     values = dict(
+        epoch=START,
         start=START,
         days=7.0,
         interval_minutes=10,
@@ -97,6 +98,37 @@ def test_ground_truth_and_batch_id_follow_the_plan(config):
     assert truth["COMP-003"]["degradation_start"] == START + timedelta(days=3)
     assert plan.batch_id == _plan(config).batch_id != _plan(config, seed=1).batch_id
     assert plan.batch_id.startswith("sim-20260101T0000-")
+    # A batch of days 0–2 lands no answer for degradations that start later.
+    assert simulate.ground_truth(_plan(config, days=2.0)) == []
+
+
+def test_one_day_batches_continue_the_fleet_and_land_the_readings_of_one_long_batch(spark, config):
+    compressors = _fleet(config, n=3)[1]
+    failures = (FailureSpec(compressor_id="COMP-002", degradation_start_day=1.0, failure_day=2.5),)
+    whole = simulate.simulate_readings(spark, _plan(config, n_compressors=3, days=3.0, failures=failures), compressors)
+    days = None
+    for day in range(3):
+        plan = _plan(config, n_compressors=3, days=1.0, start=START + timedelta(days=day), failures=failures)
+        batch = simulate.simulate_readings(spark, plan, compressors)
+        days = batch if days is None else days.unionByName(batch)
+    assert whole.count() == days.count() == 3 * 432
+    assert whole.exceptAll(days).count() == 0 and days.exceptAll(whole).count() == 0
+    # The schedule counts from the epoch: the third day alone shows COMP-002 failed.
+    third = days.filter((F.col("compressor_id") == "COMP-002") & (F.col("timestamp") >= START + timedelta(days=2.6)))
+    assert third.agg(F.min("vibration_mms")).first()[0] > 7.1
+
+
+def test_the_fleet_epoch_is_remembered_and_guarded(spark, tmp_path):
+    from altaviz.jobs import fleet_epoch
+    from altaviz.lakehouse import Lakehouse
+
+    lh = Lakehouse(str(tmp_path))
+    first = fleet_epoch(spark, lh, None, START)
+    assert first == START
+    assert fleet_epoch(spark, lh, None, START + timedelta(days=5)) == START  # a later batch continues it
+    assert fleet_epoch(spark, lh, START, START + timedelta(days=5)) == START
+    with pytest.raises(ValueError, match="would start another fleet"):
+        fleet_epoch(spark, lh, START + timedelta(days=1), START)
 
 
 def test_failure_must_come_after_onset():

@@ -34,7 +34,9 @@
 #
 # Reads: nothing. Writes: `Files/raw/**` (Parquet). Next: `02_bronze`.
 # Zero or empty parameters take the defaults from `altaviz.yaml`; the same parameters land the
-# same batch only once.
+# same batch only once. Batches continue one fleet: readings are a function of the time since the
+# fleet epoch, so thirty one-day runs (`days=1`, consecutive `run_date`s) land exactly the readings
+# of one thirty-day run.
 
 # PARAMETERS CELL ********************
 
@@ -47,6 +49,7 @@ days = 0
 interval_minutes = 0
 seed = -1
 failure_schedule = ""  # JSON list of {compressor_id, degradation_start_day, failure_day}
+fleet_epoch = ""  # ISO date the failure schedule counts from; empty: the fleet's first batch start
 
 # METADATA ********************
 
@@ -77,6 +80,7 @@ result = jobs.run_simulate(
     interval_minutes=int(interval_minutes),
     seed=int(seed),
     failure_schedule=failure_schedule,
+    fleet_epoch_at=fleet_epoch,
 )
 
 # METADATA ********************

@@ -30,6 +30,9 @@
 #
 # Appends every raw file not yet ingested to its bronze Delta table, read with an explicit schema
 # and stamped with `_source_file`, `_ingested_at`, `_ingest_run_id` and a stable `_record_id`.
+# A file stream with a checkpoint (`Files/checkpoints/bronze_*`, the Auto Loader pattern) finds the
+# new files, so a run with nothing new costs seconds. `continuous_seconds` > 0 keeps ingesting at
+# that interval (real-time monitoring) until the session is stopped.
 #
 # Reads: `Files/raw/{sensor_readings,stations,compressors}`. Writes: `Tables/bronze_*`.
 # Re-running ingests nothing twice. Next: `03_silver`.
@@ -37,6 +40,7 @@
 # PARAMETERS CELL ********************
 
 run_id = ""  # the pipeline passes @pipeline().RunId; empty means an ad-hoc run
+continuous_seconds = 0  # > 0: keep ingesting new files every that many seconds (runs until stopped)
 
 # METADATA ********************
 
@@ -56,7 +60,7 @@ run_id = ""  # the pipeline passes @pipeline().RunId; empty means an ad-hoc run
 from altaviz import jobs, runtime
 
 spark = runtime.get_spark()
-result = jobs.run_bronze(spark, run_id=runtime.resolve_run_id(run_id))
+result = jobs.run_bronze(spark, run_id=runtime.resolve_run_id(run_id), continuous_seconds=int(continuous_seconds))
 
 # METADATA ********************
 

@@ -173,6 +173,17 @@ IF OBJECT_ID(N'dbo.quarantine_rule_counts', N'U') IS NULL
         measured_at   DATETIMEOFFSET(6) NOT NULL,
         CONSTRAINT pk_quarantine_rule_counts PRIMARY KEY (run_id, [rule])
     );
+
+-- Per lakehouse source table: the Delta table (its id) and version this database last published.
+-- Written in the same transaction as the rows, so a publish is sent whole or not at all.
+IF OBJECT_ID(N'dbo.publish_watermarks', N'U') IS NULL
+    CREATE TABLE dbo.publish_watermarks (
+        source_table   NVARCHAR(64)      NOT NULL,
+        table_id       NVARCHAR(64)      NOT NULL,
+        delta_version  BIGINT            NOT NULL,
+        published_at   DATETIMEOFFSET(6) NOT NULL CONSTRAINT df_publish_watermarks_published_at DEFAULT SYSDATETIMEOFFSET(),
+        CONSTRAINT pk_publish_watermarks PRIMARY KEY (source_table)
+    );
 GO
 
 -- Newest hour per compressor with its station.

@@ -135,6 +135,15 @@ CREATE TABLE IF NOT EXISTS quarantine_rule_counts (
     PRIMARY KEY (run_id, rule)
 );
 
+-- Per lakehouse source table: the Delta table (its id) and version this database last published.
+-- Written in the same transaction as the rows, so a publish is sent whole or not at all.
+CREATE TABLE IF NOT EXISTS publish_watermarks (
+    source_table   VARCHAR(64)   PRIMARY KEY,
+    table_id       VARCHAR(64)   NOT NULL,
+    delta_version  BIGINT        NOT NULL,
+    published_at   TIMESTAMPTZ   NOT NULL DEFAULT now()
+);
+
 -- Views are recreated on every publish: they hold no data, and a changed column list
 -- cannot be applied with CREATE OR REPLACE.
 DROP VIEW IF EXISTS v_fleet_health, v_active_alerts, v_latest_readings;

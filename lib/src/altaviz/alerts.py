@@ -5,9 +5,17 @@ rises when the signal reaches a limit and falls only once the signal is ``clear_
 of the limit back on the safe side. In Spark that is "the last set-or-reset event so far", a
 ``last(…, ignorenulls)`` window, so no Python loops run per reading.
 
+Runs are incremental: a run computes levels from ``_level_from`` on, starting from the level the
+unit's previous reading had (``_carried_<sensor>_level``), which is exactly what the unbroken
+computation over all history gives, because "the last event so far" is either an event since
+``_level_from`` or the last one before it — and that one is what the previous level holds. A
+critical latch implies a warning latch (critical lies beyond warning, and so does its clear
+point), so the one carried level restores both latches.
+
 An episode is a run of non-normal levels for one compressor and sensor: it opens, may escalate
 to critical and de-escalate, and clears at the first normal reading. Its id hashes compressor,
-sensor and opening time, so reruns over the same history yield the same ids.
+sensor and opening time, so reruns over the same history yield the same ids, and an episode still
+open at the end of one day continues with the same id on the next.
 """
 
 from __future__ import annotations
@@ -16,43 +24,56 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from altaviz.config import AlertRules, Threshold
+from altaviz.schemas import ALERT_SIGNALS, level_column
 
 LEVEL_NAMES = {0: "normal", 1: "warning", 2: "critical"}
-
-# Which smoothed gold feature each alerting sensor is judged on.
-ALERT_SIGNALS = {
-    "vibration_mms": "vibration_1hr_mean",
-    "discharge_temp_f": "temp_1hr_mean",
-    "discharge_pressure_psi": "discharge_pressure_1hr_mean",
-    "suction_pressure_psi": "suction_pressure_1hr_mean",
-}
-
-
-def level_column(sensor: str) -> str:
-    return f"{sensor}_level"
 
 
 def level_name(level: Column) -> Column:
     return F.element_at(F.create_map(*[F.lit(x) for kv in LEVEL_NAMES.items() for x in kv]), level)
 
 
-def _latched(signal: Column, limit: float, threshold: Threshold, margin: float, ordered: Window) -> Column:
-    """1 while the limit is latched: set on reaching it, reset beyond limit ∓ margin·|limit|."""
+def by_unit_time() -> Window:
+    """Each compressor's readings in time order (microseconds, so range frames can be exact).
+
+    Every per-reading window in gold uses this one ordering, so Spark sorts the readings once."""
+    return Window.partitionBy("compressor_id").orderBy(F.unix_micros("timestamp"))
+
+
+def carried_level_column(sensor: str) -> str:
+    return f"_carried_{level_column(sensor)}"
+
+
+def _latched(
+    signal: Column, limit: float, threshold: Threshold, margin: float, ordered: Window, active: Column, carried: Column
+) -> Column:
+    """1 while the limit is latched: set on reaching it, reset beyond limit ∓ margin·|limit|.
+    Rows that are not ``active`` (lookback context) raise no event; ``carried`` is the latch before."""
     clear_band = margin * abs(limit)
     if threshold.direction == "high":
         event = F.when(signal >= limit, 1).when(signal < limit - clear_band, 0)
     else:
         event = F.when(signal <= limit, 1).when(signal > limit + clear_band, 0)
-    return F.coalesce(F.last(event, ignorenulls=True).over(ordered), F.lit(0))
+    return F.coalesce(F.last(F.when(active, event), ignorenulls=True).over(ordered), carried.cast("int"))
 
 
 def with_sensor_levels(df: DataFrame, thresholds: dict[str, Threshold], rules: AlertRules) -> DataFrame:
-    """Adds ``<sensor>_level`` (0/1/2) per alerting sensor, from its smoothed signal, with hysteresis."""
-    ordered = Window.partitionBy("compressor_id").orderBy("timestamp").rowsBetween(Window.unboundedPreceding, 0)
-    for sensor, threshold in thresholds.items():
-        signal = F.col(ALERT_SIGNALS[sensor])
-        warning = _latched(signal, threshold.warning, threshold, rules.clear_margin_fraction, ordered)
-        critical = _latched(signal, threshold.critical, threshold, rules.clear_margin_fraction, ordered)
+    """Adds ``<sensor>_level`` (0/1/2) per alerting sensor from its smoothed signal, with hysteresis.
+
+    In: compressor_id, timestamp, the signal columns of ``ALERT_SIGNALS``, ``_level_from`` and the
+    ``_carried_<sensor>_level`` columns (null: nothing carried). A sensor without a threshold is 0.
+    """
+    ordered = by_unit_time().rowsBetween(Window.unboundedPreceding, 0)
+    active = F.col("timestamp") >= F.col("_level_from")
+    for sensor, signal_column in ALERT_SIGNALS.items():
+        threshold = thresholds.get(sensor)
+        if threshold is None:
+            df = df.withColumn(level_column(sensor), F.lit(0))
+            continue
+        carried = F.coalesce(F.col(carried_level_column(sensor)), F.lit(0))
+        signal, margin = F.col(signal_column), rules.clear_margin_fraction
+        warning = _latched(signal, threshold.warning, threshold, margin, ordered, active, carried >= 1)
+        critical = _latched(signal, threshold.critical, threshold, margin, ordered, active, carried >= 2)
         df = df.withColumn(level_column(sensor), F.greatest(warning, critical * 2))
     return df
 
@@ -79,7 +100,11 @@ def to_sensor_levels_long(features: DataFrame, thresholds: dict[str, Threshold])
 
 
 def to_alert_episodes(levels: DataFrame) -> DataFrame:
-    """Collapses per-reading levels into episodes (grain: compressor, sensor, opening time)."""
+    """Collapses per-reading levels into episodes (grain: compressor, sensor, opening time).
+
+    The first row of each compressor and sensor is taken to follow a normal level: callers start
+    ``levels`` at a normal reading or at the opening of the episode in progress.
+    """
     ordered = Window.partitionBy("compressor_id", "sensor").orderBy("timestamp")
     marked = (
         levels.withColumn("_next_ts", F.lead("timestamp").over(ordered))
@@ -104,13 +129,7 @@ def to_alert_episodes(levels: DataFrame) -> DataFrame:
     )
     is_active = F.col("cleared_at").isNull()
     return episodes.select(
-        F.substring(
-            F.sha2(
-                F.concat_ws("|", "compressor_id", "sensor", F.date_format("opened_at", "yyyy-MM-dd'T'HH:mm:ss")), 256
-            ),
-            1,
-            32,
-        ).alias("alert_id"),
+        alert_id("compressor_id", "sensor", "opened_at").alias("alert_id"),
         "compressor_id",
         "sensor",
         level_name(F.col("_peak_level")).alias("severity"),
@@ -125,3 +144,43 @@ def to_alert_episodes(levels: DataFrame) -> DataFrame:
         F.round("last_value", 3).alias("last_value"),
         "reading_count",
     )
+
+
+def alert_id(compressor: str, sensor: str, opened_at: str) -> Column:
+    """The episode's id: the same compressor, sensor and opening time give the same id in every run."""
+    opened = F.date_format(opened_at, "yyyy-MM-dd'T'HH:mm:ss")
+    return F.substring(F.sha2(F.concat_ws("|", compressor, sensor, opened), 256), 1, 32)
+
+
+def to_episode_starts(scope: DataFrame, episodes: DataFrame, sensors: list[str]) -> DataFrame:
+    """Where each (compressor, sensor) in ``scope`` must restart its episodes: the opening of the
+    episode still open at ``_level_from``, else ``_level_from`` itself. Columns: compressor_id,
+    sensor, ``_episode_from``."""
+    per_sensor = scope.select("compressor_id", "_level_from").crossJoin(
+        scope.sparkSession.createDataFrame([(s,) for s in sensors], "sensor string")
+    )
+    open_at_start = (
+        episodes.join(F.broadcast(scope.select("compressor_id", "_level_from")), "compressor_id")
+        .filter(
+            (F.col("opened_at") < F.col("_level_from"))
+            & (F.col("cleared_at").isNull() | (F.col("cleared_at") >= F.col("_level_from")))
+        )
+        .groupBy("compressor_id", "sensor")
+        .agg(F.min("opened_at").alias("_open_since"))
+    )
+    return per_sensor.join(open_at_start, ["compressor_id", "sensor"], "left").select(
+        "compressor_id", "sensor", F.coalesce("_open_since", "_level_from").alias("_episode_from")
+    )
+
+
+def to_episode_changes(fresh: DataFrame, existing: DataFrame, starts: DataFrame) -> DataFrame:
+    """``fresh`` episodes plus the ``existing`` ones they replace and no longer contain, marked for
+    deletion (``_delete``): an existing episode of a restarted (compressor, sensor) that opened at
+    or after its ``_episode_from`` but was not rebuilt (late data merged or split it)."""
+    replaced = (
+        existing.join(F.broadcast(starts), ["compressor_id", "sensor"])
+        .filter(F.col("opened_at") >= F.col("_episode_from"))
+        .drop("_episode_from")
+        .join(fresh.select("alert_id"), "alert_id", "left_anti")
+    )
+    return fresh.withColumn("_delete", F.lit(False)).unionByName(replaced.withColumn("_delete", F.lit(True)))

@@ -17,7 +17,8 @@ app = typer.Typer(help="Altaviz: predictive maintenance for compressor fleets.",
 db_app = typer.Typer(help="The local serving database (embedded PostgreSQL).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(fabric_app, name="fabric")
-console = Console()
+# Progress lines are never wrapped: a log or CI terminal keeps them one line each.
+console = Console(soft_wrap=True)
 
 DEFAULT_PIPELINE = Path("pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json")
 
@@ -83,14 +84,17 @@ def run(
 
     def listener(event: str, data: dict[str, Any]) -> None:
         if event == "run_started":
-            console.print(f"[bold]run {data['run_id']}[/] → executed notebooks in {data['run_dir']}")
+            console.print(f"[bold]run {data['run_id']}[/] → executed notebooks and run.log in {data['run_dir']}")
         elif event == "activity_started":
             console.print(f"▶ {data['name']} {json.dumps(data['parameters'])}")
+        elif event == "progress":
+            console.print(f"  [dim]{data['line']}[/]", highlight=False)
         elif event == "activity_succeeded":
             console.print(f"[green]✔ {data['name']}[/] {data['seconds']:.1f}s")
         elif event == "activity_failed":
             console.print(f"[red]✘ {data['name']} failed[/] after {data['seconds']:.1f}s: {data['error']}")
             console.print(f"  executed notebook: {data['output_notebook']}")
+            console.print(f"  run log (Spark, kernel and notebook output): {data['log']}")
 
     try:
         with console.status("running pipeline…"):

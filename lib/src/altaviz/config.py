@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -64,7 +65,14 @@ class Simulation(_Strict):
     days: float = Field(gt=0, le=3660)
     interval_minutes: int = Field(gt=0, le=1440)
     seed: int
+    epoch: datetime | None = None
     failures: tuple[FailureSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _epoch_in_utc(self) -> Simulation:
+        if self.epoch is not None and self.epoch.tzinfo is None:
+            object.__setattr__(self, "epoch", self.epoch.replace(tzinfo=UTC))
+        return self
 
 
 class Threshold(_Strict):
@@ -85,7 +93,6 @@ class Threshold(_Strict):
 
 class AlertRules(_Strict):
     clear_margin_fraction: float = Field(ge=0, lt=1)
-    signal_window_minutes: int = Field(gt=0)
 
 
 class Range(_Strict):
@@ -96,8 +103,9 @@ class Range(_Strict):
 class Validation(_Strict):
     ranges: dict[str, Range]
     outlier_sigma: float = Field(gt=0)
-    outlier_window_hours: float = Field(gt=0)
+    outlier_stats_hours: int = Field(gt=0, le=24 * 30)
     outlier_min_readings: int = Field(ge=2)
+    outlier_neighbour_gap_minutes: float = Field(gt=0)
     future_tolerance_minutes: float = Field(ge=0)
 
     @model_validator(mode="after")
@@ -113,6 +121,10 @@ class Windows(_Strict):
     freshness_warning_minutes: float = Field(gt=0)
 
 
+class LakehouseSettings(_Strict):
+    vacuum_retention_hours: int = Field(ge=1)
+
+
 class AltavizConfig(_Strict):
     fleet: Fleet
     simulation: Simulation
@@ -120,6 +132,7 @@ class AltavizConfig(_Strict):
     alerts: AlertRules
     validation: Validation
     windows: Windows
+    lakehouse: LakehouseSettings
 
     @model_validator(mode="after")
     def _thresholds_name_sensors(self) -> AltavizConfig:

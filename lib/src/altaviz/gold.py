@@ -1,24 +1,56 @@
-"""Gold: rolling features, threshold statuses, hourly aggregates.
+"""Gold: rolling features, threshold statuses, hourly aggregates — recomputed per run only where
+new readings landed.
 
 Feature names follow the original Altaviz (vibration_1hr_mean, temp_4hr_mean, …). Windows are
 time ranges over each compressor's own readings, so gaps in reporting shrink a window rather
 than stretching it over older data.
+
+A run works on a *scope*: per compressor, ``_level_from`` (the hour its first new reading falls in)
+and the levels its previous reading had. It reads silver from ``_level_from`` minus the widest
+window (``LOOKBACK``), computes features there, and keeps the rows from ``_level_from`` on, which
+are then identical to what one computation over all of history gives.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from altaviz.alerts import level_column, level_name, with_sensor_levels
+from altaviz.alerts import by_unit_time, carried_level_column, level_name, with_sensor_levels
 from altaviz.config import AltavizConfig
+from altaviz.schemas import ALERT_SIGNALS, GOLD_HOURLY_READINGS, GOLD_SENSOR_FEATURES, level_column
 
 HOUR = 3600
+# The widest feature window (pressure_24hr_mean): how far back a run must read.
+LOOKBACK = timedelta(hours=24)
+# Window means are exact: values are summed as integer micro-units, so a mean over a window is the
+# same number whichever earlier readings a run happened to read (and needs O(1) work per reading).
+_MICRO = 1_000_000
 
 
-def _trailing(seconds: int) -> Window:
-    """The readings of the same compressor in the ``seconds`` up to and including this one."""
-    return Window.partitionBy("compressor_id").orderBy(F.col("timestamp").cast("long")).rangeBetween(-(seconds - 1), 0)
+def _upto(offset_seconds: int) -> Window:
+    """This compressor's readings from its first one up to ``offset_seconds`` from now (inclusive)."""
+    return by_unit_time().rangeBetween(Window.unboundedPreceding, offset_seconds * 1_000_000)
+
+
+def trailing_mean(column: str, seconds: int) -> Column:
+    """Mean of ``column`` over the same compressor's readings in the ``seconds`` up to and including
+    this one, as the difference of two running sums: O(n), where a sliding window re-adds every
+    reading in it for every reading."""
+    micro = F.round(F.col(column) * _MICRO).cast("long")
+    total = F.sum(micro).over(_upto(0)) - F.coalesce(F.sum(micro).over(_upto(-seconds)), F.lit(0))
+    count = F.count(micro).over(_upto(0)) - F.count(micro).over(_upto(-seconds))
+    return total.cast("double") / (count * _MICRO).cast("double")
+
+
+def change_over(column: str, seconds: int) -> Column:
+    """Now minus the oldest reading at most ``seconds`` old: the reading after the last one older
+    than that (or the compressor's first reading when there is none)."""
+    following = F.lead(column).over(by_unit_time())
+    oldest_inside = F.coalesce(F.last(following).over(_upto(-(seconds + 1))), F.first(column).over(_upto(0)))
+    return F.col(column) - oldest_inside
 
 
 def with_rolling_features(df: DataFrame) -> DataFrame:
@@ -26,72 +58,78 @@ def with_rolling_features(df: DataFrame) -> DataFrame:
 
     In: compressor_id, timestamp, sensor columns. Grain unchanged (one row per reading).
     """
-    return (
-        df.withColumn("vibration_1hr_mean", F.avg("vibration_mms").over(_trailing(HOUR)))
-        .withColumn("temp_1hr_mean", F.avg("discharge_temp_f").over(_trailing(HOUR)))
-        .withColumn("temp_4hr_mean", F.avg("discharge_temp_f").over(_trailing(4 * HOUR)))
-        .withColumn("discharge_pressure_1hr_mean", F.avg("discharge_pressure_psi").over(_trailing(HOUR)))
-        .withColumn("suction_pressure_1hr_mean", F.avg("suction_pressure_psi").over(_trailing(HOUR)))
-        .withColumn("pressure_24hr_mean", F.avg("discharge_pressure_psi").over(_trailing(24 * HOUR)))
+    return df.select(
+        "*",
+        trailing_mean("vibration_mms", HOUR).alias("vibration_1hr_mean"),
+        trailing_mean("discharge_temp_f", HOUR).alias("temp_1hr_mean"),
+        trailing_mean("discharge_temp_f", 4 * HOUR).alias("temp_4hr_mean"),
+        trailing_mean("discharge_pressure_psi", HOUR).alias("discharge_pressure_1hr_mean"),
+        trailing_mean("suction_pressure_psi", HOUR).alias("suction_pressure_1hr_mean"),
+        trailing_mean("discharge_pressure_psi", 24 * HOUR).alias("pressure_24hr_mean"),
         # Change over the last hour: now minus the oldest reading inside the hour (°F per hour).
-        .withColumn("temp_1hr_delta", F.col("discharge_temp_f") - F.first("discharge_temp_f").over(_trailing(HOUR + 1)))
-        .withColumn("pressure_differential", F.col("discharge_pressure_psi") - F.col("suction_pressure_psi"))
+        change_over("discharge_temp_f", HOUR).alias("temp_1hr_delta"),
+        (F.col("discharge_pressure_psi") - F.col("suction_pressure_psi")).alias("pressure_differential"),
     )
 
 
 def with_time_features(df: DataFrame) -> DataFrame:
-    """Adds hour_of_day (0–23, UTC), day_of_week (ISO, Monday = 1) and is_weekend."""
+    """Adds hour_of_day (0–23, UTC), day_of_week (ISO, Monday = 1), is_weekend and reading_date."""
     iso_day = (F.dayofweek("timestamp") + 5) % 7 + 1
     return (
         df.withColumn("hour_of_day", F.hour("timestamp"))
         .withColumn("day_of_week", iso_day)
         .withColumn("is_weekend", iso_day >= 6)
+        .withColumn("reading_date", F.to_date("timestamp"))
     )
-
-
-def _worst(*levels: Column) -> Column:
-    present = [F.coalesce(level, F.lit(0)) for level in levels]
-    return present[0] if len(present) == 1 else F.greatest(*present)
 
 
 def with_threshold_status(df: DataFrame, config: AltavizConfig) -> DataFrame:
     """Adds per-sensor levels (with hysteresis) and vibration_status, temp_status, pressure_status."""
-    thresholds = config.thresholds
-    levelled = with_sensor_levels(df, thresholds, config.alerts)
-
-    def level(sensor: str) -> Column:
-        return F.col(level_column(sensor)) if sensor in thresholds else F.lit(0)
-
+    levelled = with_sensor_levels(df, config.thresholds, config.alerts)
+    level = lambda sensor: F.col(level_column(sensor))  # noqa: E731
     return (
         levelled.withColumn("vibration_status", level_name(level("vibration_mms")))
         .withColumn("temp_status", level_name(level("discharge_temp_f")))
         .withColumn(
-            "pressure_status", level_name(_worst(level("discharge_pressure_psi"), level("suction_pressure_psi")))
+            "pressure_status", level_name(F.greatest(level("discharge_pressure_psi"), level("suction_pressure_psi")))
         )
     )
 
 
-def to_sensor_features(silver: DataFrame, compressors: DataFrame, config: AltavizConfig) -> DataFrame:
-    """Silver readings → gold features (grain: compressor, timestamp), with the unit's station."""
-    return (
-        silver.drop("_record_id", "_source_file", "_ingest_run_id", "_silver_run_id")
-        .join(F.broadcast(compressors.select("compressor_id", "station_id")), "compressor_id", "left")
-        .transform(with_rolling_features)
-        .transform(with_threshold_status, config)
-        .transform(with_time_features)
+def to_full_scope(silver: DataFrame) -> DataFrame:
+    """The scope of a computation over everything given: each compressor from its first reading,
+    with nothing carried."""
+    return silver.groupBy("compressor_id").agg(
+        F.min("timestamp").alias("_level_from"),
+        *[F.lit(None).cast("int").alias(carried_level_column(s)) for s in ALERT_SIGNALS],
     )
 
 
-_STATUS_RANK = {"normal": 0, "warning": 1, "critical": 2}
+def to_sensor_features(
+    silver: DataFrame, compressors: DataFrame, config: AltavizConfig, scope: DataFrame | None = None
+) -> DataFrame:
+    """Silver readings → gold features (grain: compressor, timestamp), with the unit's station.
 
-
-def _status_rank(column: str) -> Column:
-    return F.element_at(F.create_map(*[F.lit(x) for kv in _STATUS_RANK.items() for x in kv]), F.col(column))
+    ``scope`` (compressor_id, ``_level_from``, ``_carried_<sensor>_level``): rows before
+    ``_level_from`` serve as window context only and are not returned; compressors outside the scope
+    are left out. Default: every compressor in ``silver`` from its first reading.
+    """
+    scope = scope if scope is not None else to_full_scope(silver)
+    return (
+        silver.select("compressor_id", "timestamp", *[f.name for f in GOLD_SENSOR_FEATURES.fields[2:8]])
+        .join(F.broadcast(scope), "compressor_id")
+        .join(F.broadcast(compressors.select("compressor_id", "station_id")), "compressor_id", "left")
+        .transform(with_rolling_features)
+        .transform(with_threshold_status, config)
+        .filter(F.col("timestamp") >= F.col("_level_from"))
+        .transform(with_time_features)
+        .select(*GOLD_SENSOR_FEATURES.fieldNames())
+    )
 
 
 def to_hourly_readings(features: DataFrame) -> DataFrame:
     """Features → one row per compressor and hour: means, extremes, worst status in the hour."""
-    worst = {s: F.max(_status_rank(s)) for s in ("vibration_status", "temp_status", "pressure_status")}
+    level = lambda sensor: F.col(level_column(sensor))  # noqa: E731
     hourly = features.groupBy("compressor_id", F.date_trunc("hour", "timestamp").alias("hour_start")).agg(
         F.count(F.lit(1)).cast("int").alias("reading_count"),
         F.avg("vibration_mms").alias("vibration_mean"),
@@ -105,20 +143,19 @@ def to_hourly_readings(features: DataFrame) -> DataFrame:
         F.avg("pressure_differential").alias("pressure_differential_mean"),
         F.avg("horsepower").alias("horsepower_mean"),
         F.avg("gas_flow_mcf").alias("gas_flow_mean"),
-        *[rank.alias(f"_{name}") for name, rank in worst.items()],
+        F.max(level("vibration_mms")).alias("_vibration"),
+        F.max(level("discharge_temp_f")).alias("_temp"),
+        F.max(F.greatest(level("discharge_pressure_psi"), level("suction_pressure_psi"))).alias("_pressure"),
     )
-    rounded = [
-        F.round(c, 3).alias(c)
-        for c in hourly.columns
-        if c.endswith(("_mean", "_max", "_min")) and c not in ("compressor_id",)
-    ]
+    measures = [f.name for f in GOLD_HOURLY_READINGS.fields if f.name.endswith(("_mean", "_max", "_min"))]
     return hourly.select(
         "compressor_id",
         "hour_start",
         "reading_count",
-        *rounded,
-        level_name(F.col("_vibration_status")).alias("vibration_status"),
-        level_name(F.col("_temp_status")).alias("temp_status"),
-        level_name(F.col("_pressure_status")).alias("pressure_status"),
-        level_name(F.greatest("_vibration_status", "_temp_status", "_pressure_status")).alias("health_status"),
+        *[F.round(c, 3).alias(c) for c in measures],
+        level_name(F.col("_vibration")).alias("vibration_status"),
+        level_name(F.col("_temp")).alias("temp_status"),
+        level_name(F.col("_pressure")).alias("pressure_status"),
+        level_name(F.greatest("_vibration", "_temp", "_pressure")).alias("health_status"),
+        F.to_date("hour_start").alias("reading_date"),
     )

@@ -2,6 +2,11 @@
 
 Each reads through ``lakehouse``, calls pure transforms, writes through ``lakehouse``, records
 its step in ``ops_run_steps`` and returns a small summary that becomes the notebook exit value.
+
+Runs are incremental. Bronze ingests the files it has not seen (a file stream with a checkpoint),
+silver judges the bronze rows it has not judged (a Delta stream over bronze), gold recomputes the
+hours silver gained plus the lookback its widest window needs (a Delta stream over silver), and
+publish sends what changed in gold since the serving database's last publish (change data feed).
 """
 
 from __future__ import annotations
@@ -9,30 +14,37 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from altaviz import bronze, gold, lakehouse, quality, silver, simulate
-from altaviz.alerts import to_alert_episodes, to_sensor_levels_long
+from altaviz import bronze, gold, lakehouse, progress, quality, silver, simulate
+from altaviz.alerts import (
+    carried_level_column,
+    to_alert_episodes,
+    to_episode_changes,
+    to_episode_starts,
+    to_sensor_levels_long,
+)
 from altaviz.config import AltavizConfig, FailureSpec, load_config
 from altaviz.lakehouse import Lakehouse
 from altaviz.schemas import (
-    GOLD_DATA_QUALITY,
+    ALERT_SIGNALS,
+    BRONZE_SENSOR_READINGS,
     GROUND_TRUTH,
     OPS_RUN_STEPS,
     RAW_COMPRESSORS,
     RAW_SENSOR_READINGS,
     RAW_STATIONS,
-    SILVER_QUARANTINE_READINGS,
     SILVER_RULE_COUNTS,
-    SILVER_SENSOR_READINGS,
-    TABLES,
+    level_column,
 )
 
 log = logging.getLogger("altaviz.jobs")
@@ -43,6 +55,7 @@ RAW_SOURCES = {
     "stations": (RAW_STATIONS, "bronze_stations"),
     "compressors": (RAW_COMPRESSORS, "bronze_compressors"),
 }
+FLEET_MANIFEST = "simulator/fleet.json"
 
 
 @dataclass
@@ -55,29 +68,46 @@ class StepRecord:
 @contextmanager
 def recorded_step(spark: SparkSession, lh: Lakehouse, run_id: str, step: str) -> Iterator[StepRecord]:
     """Times a step and writes its row in ``ops_run_steps`` (only when it succeeds: a failed
-    notebook is reported by the pipeline that ran it)."""
+    notebook is reported by the pipeline that ran it). Written once per run and step, even if
+    the step is retried."""
     record = StepRecord()
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     yield record
-    finished = datetime.now(UTC)
     row = (
         run_id,
         step,
         "succeeded",
         started,
-        finished,
+        datetime.now(UTC),
         round(time.perf_counter() - t0, 3),
         record.rows_in,
         record.rows_out,
         json.dumps(record.detail, default=str, sort_keys=True),
     )
-    lakehouse.upsert(spark.createDataFrame([row], OPS_RUN_STEPS), lh, "ops_run_steps", TABLES["ops_run_steps"].key)
+    lakehouse.append(spark.createDataFrame([row], OPS_RUN_STEPS), lh, "ops_run_steps", txn=(f"{run_id}/{step}", 0))
+
+
+def _local_checkpoint(df: DataFrame) -> DataFrame:
+    """Materialises a frame that later steps read several times, and cuts its plan short."""
+    return df.localCheckpoint(eager=True)
 
 
 def _setup(lakehouse_root: str, config_path: str) -> tuple[Lakehouse, AltavizConfig]:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s.%(msecs)03d %(name)s %(message)s", datefmt="%H:%M:%S")
+    for chatty in ("py4j", "pgserver"):  # connection and server-start chatter, not the step's story
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     return Lakehouse.default(lakehouse_root), load_config(config_path or None)
+
+
+def _parse_time(text: str, name: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise ValueError(
+            f"{name} must be an ISO date or timestamp (2026-11-01 or 2026-11-01T00:00Z), got {text!r}"
+        ) from err
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- 01_simulate
@@ -86,8 +116,7 @@ def _setup(lakehouse_root: str, config_path: str) -> tuple[Lakehouse, AltavizCon
 def _simulation_start(run_date: str, start: str, days: float) -> datetime:
     """An explicit start wins; otherwise the window ends at midnight UTC of the run date (default today)."""
     if start:
-        parsed = datetime.fromisoformat(start.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return _parse_time(start, "start")
     try:
         day = date.fromisoformat(run_date) if run_date else datetime.now(UTC).date()
     except ValueError as err:
@@ -112,6 +141,26 @@ def _failure_schedule(failure_schedule: str, config: AltavizConfig, fleet_ids: s
     return tuple(f for f in specs if f.compressor_id in fleet_ids)
 
 
+def fleet_epoch(spark: SparkSession, lh: Lakehouse, explicit: datetime | None, first_start: datetime) -> datetime:
+    """The simulated fleet's epoch: the one this lakehouse's fleet already has (Files/simulator/fleet.json),
+    else ``explicit``, else the start of this first batch — then remembered for every later batch."""
+    path = lh.files_path(FLEET_MANIFEST)
+    stored = lakehouse.read_text(spark, path)
+    if stored:
+        epoch = _parse_time(json.loads(stored)["epoch"], f"epoch in {path}")
+        if explicit is not None and explicit != epoch:
+            raise ValueError(
+                f"this lakehouse's simulated fleet started at {epoch.isoformat()} ({path}); "
+                f"fleet_epoch {explicit.isoformat()} would start another fleet in it. Use a new lakehouse, "
+                "or leave fleet_epoch empty to continue the fleet."
+            )
+        return epoch
+    epoch = explicit or first_start
+    lakehouse.write_text(spark, path, json.dumps({"epoch": epoch.isoformat()}) + "\n")
+    log.info("simulated fleet epoch %s recorded in %s", epoch.isoformat(), path)
+    return epoch
+
+
 def run_simulate(
     spark: SparkSession,
     *,
@@ -124,6 +173,7 @@ def run_simulate(
     interval_minutes: int = 0,
     seed: int = -1,
     failure_schedule: str = "",
+    fleet_epoch_at: str = "",
     lakehouse_root: str = "",
     config_path: str = "",
 ) -> dict[str, Any]:
@@ -134,15 +184,19 @@ def run_simulate(
     n_compressors = n_compressors or sim.n_compressors
     n_stations = n_stations or sim.n_stations
     days = days or sim.days
-    stations = simulate.fleet_stations(config, n_stations, sim.seed if seed < 0 else seed)
-    compressors = simulate.fleet_compressors(config, n_compressors, stations, sim.seed if seed < 0 else seed)
+    seed = sim.seed if seed < 0 else seed
+    stations = simulate.fleet_stations(config, n_stations, seed)
+    compressors = simulate.fleet_compressors(config, n_compressors, stations, seed)
+    batch_start = _simulation_start(run_date, start, days)
+    explicit_epoch = _parse_time(fleet_epoch_at, "fleet_epoch") if fleet_epoch_at else sim.epoch
     plan = simulate.SimulationPlan(
-        start=_simulation_start(run_date, start, days),
+        epoch=fleet_epoch(spark, lh, explicit_epoch, batch_start),
+        start=batch_start,
         days=days,
         interval_minutes=interval_minutes or sim.interval_minutes,
         n_compressors=n_compressors,
         n_stations=n_stations,
-        seed=sim.seed if seed < 0 else seed,
+        seed=seed,
         failures=_failure_schedule(failure_schedule, config, {c["compressor_id"] for c in compressors}),
     )
     readings_dir = lh.files_path(f"raw/sensor_readings/batch-{plan.batch_id}")
@@ -164,9 +218,11 @@ def run_simulate(
                 "overwrite"
             ).parquet(lh.files_path(f"raw/ground_truth/{batch}"))
             n_rows = n_compressors * plan.n_steps
-            simulate.simulate_readings(spark, plan, compressors).repartition(max(1, n_rows // 2_000_000)).write.mode(
-                "overwrite"
-            ).parquet(readings_dir)
+            with progress.phase(spark, "01_simulate", "landing readings") as landing:
+                simulate.simulate_readings(spark, plan, compressors).repartition(
+                    max(1, n_rows // 2_000_000)
+                ).write.mode("overwrite").parquet(readings_dir)
+                landing.rows = n_rows
             summary["rows"] = n_rows
             log.info("landed %d readings for %d compressors in %s", n_rows, n_compressors, readings_dir)
         step.rows_out = summary["rows"]
@@ -177,43 +233,90 @@ def run_simulate(
 # ---------------------------------------------------------------- 02_bronze
 
 
-def _ingested_files(spark: SparkSession, lh: Lakehouse, table: str) -> set[str]:
-    if not lakehouse.table_exists(spark, lh, table):
-        return set()
-    return {r[0] for r in lakehouse.read_table(spark, lh, table).select("_source_file").distinct().collect()}
+def _ingestion_stream(spark: SparkSession, lh: Lakehouse, source: str, run_id: str) -> DataFrame:
+    """New Parquet files under Files/raw/<source> (any depth), as bronze rows."""
+    schema, _ = RAW_SOURCES[source]
+    landed = (
+        spark.readStream.schema(schema)
+        .option("recursiveFileLookup", "true")
+        .option("pathGlobFilter", "*.parquet")
+        # The stream remembers the files it has ingested; none is ever skipped for its age.
+        .option("maxFileAge", "3650d")
+        .parquet(lh.files_path(f"raw/{source}"))
+    )
+    return landed.transform(bronze.with_file_origin).transform(bronze.with_ingest_metadata, schema.fieldNames(), run_id)
 
 
-def _landed_files(spark: SparkSession, lh: Lakehouse, source: str) -> list[str]:
-    folder = lh.files_path(f"raw/{source}")
-    if not lakehouse.path_exists(spark, folder):
-        return []
-    schema = RAW_SOURCES[source][0]
-    listing = spark.read.schema(schema).option("recursiveFileLookup", "true").option("pathGlobFilter", "*.parquet")
-    return sorted(listing.parquet(folder).inputFiles())
+def run_bronze(
+    spark: SparkSession,
+    *,
+    run_id: str,
+    continuous_seconds: int = 0,
+    lakehouse_root: str = "",
+    config_path: str = "",
+) -> dict[str, Any]:
+    """Appends every raw file not ingested yet to its bronze table, with ingestion metadata.
 
-
-def run_bronze(spark: SparkSession, *, run_id: str, lakehouse_root: str = "", config_path: str = "") -> dict[str, Any]:
-    """Appends every raw file not yet ingested to its bronze table, with ingestion metadata."""
-    lh, _ = _setup(lakehouse_root, config_path)
-    ingested_at = datetime.now(UTC)
+    ``continuous_seconds`` > 0 keeps ingesting: every that many seconds the new files land in bronze
+    (real-time monitoring; stop it by stopping the notebook or process). 0 ingests what is there and ends.
+    """
+    lh, config = _setup(lakehouse_root, config_path)
     summary: dict[str, Any] = {}
+    started = datetime.now(UTC)
     with recorded_step(spark, lh, run_id, "02_bronze") as step:
-        for source, (schema, table) in RAW_SOURCES.items():
-            already = _ingested_files(spark, lh, table)
-            new_files = [f for f in _landed_files(spark, lh, source) if f not in already]
-            if not new_files:
-                log.info("%s: no new files", source)
+        queries = []
+        for source, (_, table) in RAW_SOURCES.items():
+            if not lakehouse.path_exists(spark, lh.files_path(f"raw/{source}")):
+                log.info("%s: nothing landed yet under Files/raw/%s", source, source)
                 summary[table] = 0
                 continue
-            landed = (
-                spark.read.schema(schema).parquet(*new_files).withColumn("_source_file", F.col("_metadata.file_path"))
+            stream = _ingestion_stream(spark, lh, source, run_id)
+            queries.append(
+                (
+                    table,
+                    lakehouse.ingest(stream, lh, table, lh.checkpoint_path(table), every_seconds=continuous_seconds),
+                )
             )
-            rows = bronze.with_ingest_metadata(landed, schema.fieldNames(), run_id, ingested_at)
-            summary[table] = lakehouse.insert_new(rows, lh, table, TABLES[table].key)
-            log.info("%s: %d new files, %d rows", source, len(new_files), summary[table])
-        step.rows_out = summary["bronze_sensor_readings"]
-        step.detail = summary
+        if continuous_seconds:
+            progress.report("02_bronze", f"ingesting continuously every {continuous_seconds} s (stop the run to end)")
+            spark.streams.awaitAnyTermination()
+        with progress.phase(spark, "02_bronze", "ingesting new files") as ingesting:
+            for table, query in queries:
+                query.awaitTermination()
+                summary[table] = sum(int(p.get("numInputRows", 0)) for p in query.recentProgress)
+                log.info("%s: %d new rows", table, summary[table])
+            ingesting.rows = sum(summary.values())
+        step.rows_out = summary.get("bronze_sensor_readings", 0)
+        step.detail = dict(summary)
+        # This run's rows: file statistics on _ingested_at skip every older file.
+        this_run = lakehouse.read(spark, lh, "bronze_sensor_readings").filter(
+            (F.col("_ingested_at") >= F.lit(started)) & (F.col("_ingest_run_id") == run_id)
+        )
+        counts = this_run.agg(
+            F.count(F.lit(1)).alias("rows"), F.count_distinct("_record_id").alias("ids"), F.max("_ingested_at")
+        ).first()
+        now = datetime.now(UTC)
+        newest = _aware(counts[2]) or _newest(spark, lh, "bronze_sensor_readings", "_ingested_at")
+        _record_quality(
+            spark, lh, "bronze_sensor_readings", quality.bronze_metrics(counts[0], counts[1], newest, now), run_id, now
+        )
     return summary
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _newest(spark: SparkSession, lh: Lakehouse, table: str, column: str) -> datetime | None:
+    """The newest value of a time column over the whole table (when a run added nothing newer)."""
+    return _aware(lakehouse.read(spark, lh, table).agg(F.max(column)).first()[0])
+
+
+def _record_quality(
+    spark: SparkSession, lh: Lakehouse, table_name: str, metrics: dict, run_id: str, now: datetime
+) -> None:
+    rows = quality.to_quality_rows(spark, table_name, metrics, run_id, now)
+    lakehouse.append(rows, lh, "gold_data_quality", txn=(f"{run_id}/quality/{table_name}", 0))
 
 
 # ---------------------------------------------------------------- 03_silver
@@ -228,102 +331,299 @@ def _refresh_registries(spark: SparkSession, lh: Lakehouse) -> DataFrame:
         source = f"bronze_{entity}"
         if not lakehouse.table_exists(spark, lh, source):
             raise RuntimeError(f"Tables/{source} does not exist: run 02_bronze after landing the fleet registry")
-        latest = silver.to_latest_registry(lakehouse.read_table(spark, lh, source), key, schema.fieldNames())
-        lakehouse.upsert(latest, lh, f"silver_{entity}", (key,))
-    return lakehouse.read_table(spark, lh, "silver_compressors")
+        latest = silver.to_latest_registry(lakehouse.read(spark, lh, source), key, schema.fieldNames())
+        target = f"silver_{entity}"
+        if not lakehouse.table_exists(spark, lh, target):
+            lakehouse.merge(latest, lh, target)
+            continue
+        # Only entries that changed go to MERGE; an unchanged registry costs one small comparison.
+        changed = latest.exceptAll(lakehouse.read(spark, lh, target))
+        if not changed.isEmpty():
+            lakehouse.merge(changed, lh, target)
+    return lakehouse.read(spark, lh, "silver_compressors")
+
+
+@dataclass
+class SilverTotals:
+    judged: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    pending: int = 0
+    first_accepted: datetime | None = None
+    last_accepted: datetime | None = None
+    rules: Counter = field(default_factory=Counter)
+
+    def add(self, summary: Any) -> None:
+        self.judged += summary["judged"]
+        self.accepted += summary["accepted"]
+        self.quarantined += summary["quarantined"]
+        self.pending = summary["pending"]
+        for name in ("first_accepted", "last_accepted"):
+            value = summary[name]
+            value = _aware(value)
+            if value is not None:
+                current = getattr(self, name)
+                pick = min if name == "first_accepted" else max
+                setattr(self, name, value if current is None else pick(current, value))
+        self.rules.update({rule: int(summary[rule]) for rule in silver.RULES})
+
+
+def _judged_nearby(spark: SparkSession, lh: Lakehouse, lo: datetime, hi: datetime, config: AltavizConfig):
+    """Silver and quarantine rows around [lo, hi]: what the spike check's statistics and neighbours
+    need, and what a replayed batch has already placed."""
+    before = timedelta(hours=config.validation.outlier_stats_hours + 1)
+    after = timedelta(minutes=config.validation.outlier_neighbour_gap_minutes)
+    start, end = lo - before, hi + after
+    accepted = lakehouse.read(spark, lh, "silver_sensor_readings").filter(
+        F.col("reading_date").between(start.date(), end.date()) & F.col("timestamp").between(start, end)
+    )
+    quarantined = lakehouse.read(spark, lh, "silver_quarantine_readings").filter(
+        F.col("timestamp").between(start, end) | F.col("timestamp").isNull()
+    )
+    return accepted, quarantined
+
+
+def _silver_batch(
+    spark: SparkSession,
+    lh: Lakehouse,
+    config: AltavizConfig,
+    run_id: str,
+    judged_at: datetime,
+    compressors: DataFrame,
+    totals: SilverTotals,
+):
+    columns = BRONZE_SENSOR_READINGS.fieldNames()
+
+    def judge(new_rows: DataFrame, batch_id: int) -> None:
+        incoming = new_rows.select(*columns).unionByName(lakehouse.read(spark, lh, "silver_pending_readings"))
+        incoming = incoming.persist(StorageLevel.DISK_ONLY)
+        span = incoming.agg(F.min("timestamp").alias("lo"), F.max("timestamp").alias("hi")).first()
+        history = spark.createDataFrame([], RAW_SENSOR_READINGS)
+        candidates = incoming
+        if span["lo"] is not None:
+            accepted, quarantined = _judged_nearby(spark, lh, span["lo"], span["hi"], config)
+            # A batch replayed after a crash skips the rows it already placed.
+            placed = accepted.select("_record_id").unionByName(quarantined.select("_record_id"))
+            candidates = incoming.join(placed, "_record_id", "left_anti")
+            spikes = quarantined.filter(F.col("failed_rules") == F.array(F.lit("outlier_4sigma")))
+            history = accepted.select(*RAW_SENSOR_READINGS.fieldNames()).unionByName(
+                spikes.select(*RAW_SENSOR_READINGS.fieldNames())
+            )
+        judged = silver.judge_readings(
+            candidates, compressors, history, config.validation, judged_at, checkpoint=_local_checkpoint
+        ).persist(StorageLevel.DISK_ONLY)
+        summary = judged.transform(silver.to_judgement_summary).first()
+        lakehouse.append(silver.filter_valid_readings(judged, run_id), lh, "silver_sensor_readings")
+        lakehouse.append(silver.filter_quarantined_readings(judged, run_id), lh, "silver_quarantine_readings")
+        # Last: until it is rewritten, a replay still finds the rows that were pending before.
+        lakehouse.overwrite(silver.filter_pending_readings(judged), lh, "silver_pending_readings")
+        totals.add(summary)
+        judged.unpersist()
+        incoming.unpersist()
+
+    return judge
 
 
 def run_silver(
     spark: SparkSession, *, run_id: str, lakehouse_root: str = "", config_path: str = "", now: str = ""
 ) -> dict[str, Any]:
-    """Validates bronze rows not yet judged; valid rows merge into silver, failures into quarantine."""
+    """Validates bronze rows not judged yet; valid rows go to silver, failures to quarantine, rows
+    waiting for their next reading to pending."""
     lh, config = _setup(lakehouse_root, config_path)
-    judged_at = datetime.fromisoformat(now) if now else datetime.now(UTC)
+    judged_at = _parse_time(now, "now") if now else datetime.now(UTC)
+    totals = SilverTotals()
     with recorded_step(spark, lh, run_id, "03_silver") as step:
         compressors = _refresh_registries(spark, lh)
-        bronze_rows = lakehouse.read_table(spark, lh, "bronze_sensor_readings")
-        existing = lakehouse.read_table_or_empty(spark, lh, "silver_sensor_readings", SILVER_SENSOR_READINGS)
-        quarantined = lakehouse.read_table_or_empty(spark, lh, "silver_quarantine_readings", SILVER_QUARANTINE_READINGS)
-        candidates = bronze_rows.join(existing.select("_record_id"), "_record_id", "left_anti").join(
-            quarantined.select("_record_id"), "_record_id", "left_anti"
-        )
-        span = candidates.agg(F.min("timestamp").alias("lo"), F.max("timestamp").alias("hi")).first()
-        half = timedelta(hours=config.validation.outlier_window_hours / 2)
-        history = existing.limit(0)
-        if span["lo"] is not None:
-            history = existing.filter(F.col("timestamp").between(span["lo"] - half, span["hi"] + half))
-        # Materialised: silver is written below, and a lazy plan would re-read it and judge again.
-        judged = (
-            candidates.transform(silver.with_row_rule_flags, compressors, config.validation, judged_at)
-            .transform(silver.with_duplicate_flag, existing)
-            .transform(silver.with_outlier_flag, history, config.validation)
-            .transform(silver.with_failed_rules)
-            .localCheckpoint(eager=True)
-        )
-        step.rows_in = judged.count()
-        valid = bad = 0
-        if step.rows_in:  # a rerun with nothing new writes nothing but this run's zero counts
-            valid = lakehouse.insert_new(
-                silver.filter_valid_readings(judged, run_id), lh, "silver_sensor_readings", silver.KEY
+        bronze_stream = spark.readStream.format("delta").load(lh.table_path("bronze_sensor_readings"))
+        with progress.phase(spark, "03_silver", "judging new readings") as judging:
+            lakehouse.process_available(
+                bronze_stream,
+                lh.checkpoint_path("silver_sensor_readings"),
+                _silver_batch(spark, lh, config, run_id, judged_at, compressors, totals),
+                query_name=f"silver_{run_id}".replace("-", "_"),
             )
-            bad = lakehouse.insert_new(
-                silver.filter_quarantined_readings(judged, run_id), lh, "silver_quarantine_readings", ("_record_id",)
-            )
-        counts = spark.createDataFrame(silver.to_rule_counts(judged, run_id, judged_at).collect(), SILVER_RULE_COUNTS)
-        lakehouse.upsert(counts, lh, "silver_rule_counts", TABLES["silver_rule_counts"].key)
-        rule_counts = {r["rule"]: r["failed_rows"] for r in counts.collect()}
-        step.rows_out = valid
-        step.detail = {"validated": step.rows_in, "valid": valid, "quarantined": bad, "rules": rule_counts}
-        log.info("silver: %d judged, %d valid, %d quarantined %s", step.rows_in, valid, bad, rule_counts)
+            judging.rows = totals.judged
+        counts = spark.createDataFrame(
+            [(run_id, rule, int(totals.rules.get(rule, 0)), judged_at) for rule in silver.RULES], SILVER_RULE_COUNTS
+        )
+        lakehouse.append(counts, lh, "silver_rule_counts", txn=(f"{run_id}/silver_rule_counts", 0))
+        step.rows_in, step.rows_out = totals.judged, totals.accepted
+        step.detail = {
+            "validated": totals.judged,
+            "valid": totals.accepted,
+            "quarantined": totals.quarantined,
+            "pending": totals.pending,
+            "rules": {rule: int(totals.rules.get(rule, 0)) for rule in silver.RULES},
+        }
+        placed = sum(
+            lakehouse.read(spark, lh, t).count()
+            for t in ("silver_sensor_readings", "silver_quarantine_readings", "silver_pending_readings")
+        )
+        metrics = quality.silver_metrics(
+            accepted=totals.accepted,
+            quarantined=totals.quarantined,
+            first_accepted=totals.first_accepted,
+            last_accepted=totals.last_accepted,
+            newest_reading=totals.last_accepted or _newest(spark, lh, "silver_sensor_readings", "timestamp"),
+            units=compressors.count(),
+            interval_minutes=config.windows.reading_interval_minutes,
+            placed_rows=placed,
+            bronze_rows=lakehouse.read(spark, lh, "bronze_sensor_readings").count(),
+            now=judged_at,
+        )
+        _record_quality(spark, lh, "silver_sensor_readings", metrics, run_id, judged_at)
+        log.info("silver: %s", step.detail)
     return dict(step.detail)
 
 
 # ---------------------------------------------------------------- 04_gold
 
 
+def _carried_levels(spark: SparkSession, lh: Lakehouse, scope: DataFrame, earliest: datetime) -> DataFrame:
+    """Per compressor in ``scope``: the alert levels of its last gold reading before ``_level_from``.
+
+    Looks in the day before first (date partitions); only compressors silent for longer are looked
+    up in all of gold."""
+    features = lakehouse.read(spark, lh, "gold_sensor_features")
+
+    def last_before(candidates: DataFrame) -> DataFrame:
+        return (
+            candidates.join(F.broadcast(scope.select("compressor_id", "_level_from")), "compressor_id")
+            .filter(F.col("timestamp") < F.col("_level_from"))
+            .groupBy("compressor_id")
+            .agg(*[F.max_by(level_column(s), "timestamp").alias(carried_level_column(s)) for s in ALERT_SIGNALS])
+        )
+
+    recent = last_before(features.filter(F.col("reading_date") >= (earliest - timedelta(days=1)).date()))
+    recent = recent.persist(StorageLevel.MEMORY_AND_DISK)
+    silent = scope.select("compressor_id").join(recent.select("compressor_id"), "compressor_id", "left_anti")
+    if silent.isEmpty():
+        return recent
+    return recent.unionByName(last_before(features.join(F.broadcast(silent), "compressor_id")))
+
+
+def _gold_scope(spark: SparkSession, lh: Lakehouse, new_silver: DataFrame) -> tuple[DataFrame, datetime] | None:
+    """Per compressor with new readings: the hour of its first new reading (``_level_from``) and the
+    levels carried into it. None when there is nothing new."""
+    starts = new_silver.groupBy("compressor_id").agg(F.date_trunc("hour", F.min("timestamp")).alias("_level_from"))
+    starts = starts.persist(StorageLevel.MEMORY_AND_DISK)
+    earliest = starts.agg(F.min("_level_from")).first()[0]
+    if earliest is None:
+        return None
+    earliest = _aware(earliest)
+    carried = _carried_levels(spark, lh, starts, earliest)
+    scope = starts.join(carried, "compressor_id", "left").persist(StorageLevel.MEMORY_AND_DISK)
+    return scope, earliest
+
+
+@dataclass
+class GoldTotals:
+    readings: int = 0
+    hours: int = 0
+    episodes_changed: int = 0
+    first_hour: datetime | None = None
+    last_hour: datetime | None = None
+
+
+def _widen(totals: GoldTotals, first: datetime | None, last: datetime | None) -> None:
+    first, last = _aware(first), _aware(last)
+    if first is not None:
+        totals.first_hour = first if totals.first_hour is None else min(totals.first_hour, first)
+    if last is not None:
+        totals.last_hour = last if totals.last_hour is None else max(totals.last_hour, last)
+
+
+def _episode_levels(
+    spark: SparkSession, lh: Lakehouse, config: AltavizConfig, features: DataFrame, starts: DataFrame
+) -> DataFrame:
+    """Alert levels from each (compressor, sensor)'s ``_episode_from`` on: the recomputed
+    ``features``, plus the stored gold rows of an episode that was already open before them."""
+    rows = features
+    reopened = starts.agg(F.min("_episode_from")).first()[0]
+    recomputed_from = features.agg(F.min("timestamp")).first()[0]
+    if reopened is not None and recomputed_from is not None and reopened < recomputed_from:
+        before = (
+            lakehouse.read(spark, lh, "gold_sensor_features")
+            .filter(F.col("reading_date") >= reopened.date())
+            .join(features.select("compressor_id", "timestamp"), ["compressor_id", "timestamp"], "left_anti")
+        )
+        rows = rows.unionByName(before)
+    return (
+        rows.transform(to_sensor_levels_long, config.thresholds)
+        .join(F.broadcast(starts), ["compressor_id", "sensor"])
+        .filter(F.col("timestamp") >= F.col("_episode_from"))
+        .drop("_episode_from")
+    )
+
+
+def _gold_batch(spark: SparkSession, lh: Lakehouse, config: AltavizConfig, compressors: DataFrame, totals: GoldTotals):
+    sensors = list(config.thresholds)
+
+    def recompute(new_silver: DataFrame, batch_id: int) -> None:
+        found = _gold_scope(spark, lh, new_silver)
+        if found is None:
+            return
+        scope, earliest = found
+        lookback = F.expr(f"INTERVAL {int(gold.LOOKBACK.total_seconds())} SECONDS")
+        context = (
+            lakehouse.read(spark, lh, "silver_sensor_readings")
+            .filter(F.col("reading_date") >= (earliest - gold.LOOKBACK).date())
+            .join(F.broadcast(scope.select("compressor_id", "_level_from")), "compressor_id")
+            .filter(F.col("timestamp") >= F.col("_level_from") - lookback)
+            .drop("_level_from")
+        )
+        # Computed once, then written, aggregated by hour and turned into episodes.
+        features = _local_checkpoint(gold.to_sensor_features(context, compressors, config, scope))
+        in_days = F.col("t.reading_date") >= F.lit(earliest.date())
+        written = lakehouse.merge(features, lh, "gold_sensor_features", within=in_days)
+        totals.readings += written.inserted + written.updated
+
+        hourly = _local_checkpoint(gold.to_hourly_readings(features))
+        span = hourly.agg(F.count(F.lit(1)), F.min("hour_start"), F.max("hour_start")).first()
+        lakehouse.merge(hourly, lh, "gold_hourly_readings", within=in_days)
+        totals.hours += span[0]
+        _widen(totals, span[1], span[2])
+
+        if sensors:
+            existing = lakehouse.read(spark, lh, "gold_alert_episodes")
+            starts = to_episode_starts(scope, existing, sensors).persist(StorageLevel.MEMORY_AND_DISK)
+            levels = _episode_levels(spark, lh, config, features, starts)
+            changes = to_episode_changes(to_alert_episodes(levels), existing, starts)
+            totals.episodes_changed += lakehouse.merge(
+                changes, lh, "gold_alert_episodes", delete_flag="_delete"
+            ).changed
+            starts.unpersist()
+        scope.unpersist()
+
+    return recompute
+
+
 def run_gold(spark: SparkSession, *, run_id: str, lakehouse_root: str = "", config_path: str = "") -> dict[str, Any]:
-    """Recomputes features, hourly aggregates and alert episodes from silver; records data quality."""
+    """Recomputes features, hourly aggregates and alert episodes where silver gained readings."""
     lh, config = _setup(lakehouse_root, config_path)
     measured_at = datetime.now(UTC)
+    totals = GoldTotals()
     with recorded_step(spark, lh, run_id, "04_gold") as step:
-        readings = lakehouse.read_table(spark, lh, "silver_sensor_readings")
-        compressors = lakehouse.read_table(spark, lh, "silver_compressors")
-        features = gold.to_sensor_features(readings, compressors, config).localCheckpoint(eager=True)
-        hourly = gold.to_hourly_readings(features)
-        episodes = to_alert_episodes(to_sensor_levels_long(features, config.thresholds))
-        written = {
-            "gold_sensor_features": lakehouse.overwrite(features, lh, "gold_sensor_features"),
-            "gold_hourly_readings": lakehouse.overwrite(hourly, lh, "gold_hourly_readings"),
-            "gold_alert_episodes": lakehouse.overwrite(episodes, lh, "gold_alert_episodes"),
-        }
-        bronze_rows = lakehouse.read_table(spark, lh, "bronze_sensor_readings")
-        quarantined = lakehouse.read_table_or_empty(spark, lh, "silver_quarantine_readings", SILVER_QUARANTINE_READINGS)
-        metrics = (
-            quality.bronze_quality(bronze_rows, run_id, measured_at)
-            .unionByName(
-                quality.silver_quality(
-                    bronze_rows,
-                    readings,
-                    quarantined,
-                    compressors,
-                    config.windows.reading_interval_minutes,
-                    run_id,
-                    measured_at,
-                )
+        compressors = lakehouse.read(spark, lh, "silver_compressors")
+        silver_stream = spark.readStream.format("delta").load(lh.table_path("silver_sensor_readings"))
+        with progress.phase(spark, "04_gold", "recomputing features, hours and episodes") as recomputing:
+            lakehouse.process_available(
+                silver_stream,
+                lh.checkpoint_path("gold_sensor_features"),
+                _gold_batch(spark, lh, config, compressors, totals),
+                query_name=f"gold_{run_id}".replace("-", "_"),
             )
-            .unionByName(
-                quality.hourly_quality(
-                    lakehouse.read_table(spark, lh, "gold_hourly_readings"), compressors, run_id, measured_at
-                )
-            )
+            recomputing.rows = totals.readings
+        metrics = quality.hourly_metrics(
+            hours_written=totals.hours,
+            first_hour=totals.first_hour,
+            last_hour=totals.last_hour,
+            units=compressors.count(),
+            now=measured_at,
         )
-        # A handful of rows: computed once here, then written and summarised from the driver.
-        measured = metrics.collect()
-        lakehouse.upsert(
-            spark.createDataFrame(measured, GOLD_DATA_QUALITY), lh, "gold_data_quality", TABLES["gold_data_quality"].key
-        )
+        _record_quality(spark, lh, "gold_hourly_readings", metrics, run_id, measured_at)
         summary = (
-            lakehouse.read_table(spark, lh, "gold_alert_episodes")
+            lakehouse.read(spark, lh, "gold_alert_episodes")
             .agg(
                 F.count(F.lit(1)).alias("episodes"),
                 F.count(F.when(F.col("severity") == "critical", 1)).alias("critical"),
@@ -331,14 +631,14 @@ def run_gold(spark: SparkSession, *, run_id: str, lakehouse_root: str = "", conf
             )
             .first()
         )
-        step.rows_in = written["gold_sensor_features"]
-        step.rows_out = written["gold_hourly_readings"]
+        step.rows_in, step.rows_out = totals.readings, totals.hours
         step.detail = {
-            **written,
+            "features_written": totals.readings,
+            "hours_written": totals.hours,
+            "episodes_changed": totals.episodes_changed,
             "alert_episodes": summary["episodes"],
             "critical_episodes": summary["critical"],
             "active_episodes": summary["active"],
-            "quality": {f"{r['table_name']}.{r['metric']}": r["metric_value"] for r in measured},
         }
     return dict(step.detail)
 
@@ -357,8 +657,9 @@ def run_publish(
     sql_database: str = "",
     semantic_model: str = "",
 ) -> dict[str, Any]:
-    """Upserts the serving tables into the configured database (embedded PostgreSQL by default),
-    then, in Fabric, refreshes the lakehouse SQL endpoint metadata and the named semantic model.
+    """Sends what changed in the lakehouse since the serving database's last publish (embedded
+    PostgreSQL by default), in one transaction; then, in Fabric, refreshes the lakehouse SQL endpoint
+    metadata and the named semantic model.
 
     ``sql_server`` / ``sql_database`` override ``AZURE_SQL_SERVER`` / ``AZURE_SQL_DATABASE``: a Fabric
     notebook has no environment variables of its own, so the pipeline passes them as parameters.
@@ -370,8 +671,10 @@ def run_publish(
     settings = {"AZURE_SQL_SERVER": sql_server, "AZURE_SQL_DATABASE": sql_database}
     with open_serving_database(target, settings) as db:
         with recorded_step(spark, lh, run_id, "05_publish") as step:
-            published = publish_tables(spark, lh, config, db, run_id)
-            step.rows_out = sum(published.values())
+            with progress.phase(spark, "05_publish", "publishing changes") as publishing:
+                published = publish_tables(spark, lh, config, db, run_id)
+                publishing.rows = sum(published.values())
+            step.rows_out = publishing.rows
             step.detail = {"target": db.describe(), **published}
         # After the step is recorded, so the run log in the database includes publishing itself.
         publish_run_log(spark, lh, db, run_id)

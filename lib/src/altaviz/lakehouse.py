@@ -3,20 +3,35 @@
 Paths are ``<root>/Tables/<name>`` and ``<root>/Files/<path>``. In Fabric the root is empty and
 the notebook's default lakehouse resolves them; locally it is a folder laid out the same way.
 Transforms never see a path: jobs read through here, call pure functions, write through here.
+Every write checks the frame against the table's declared schema (``schemas.TABLES``) and logs the
+rows it wrote.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from altaviz import runtime
+from altaviz.schemas import TABLES, TableSpec
 
 log = logging.getLogger("altaviz.lakehouse")
+
+# How long Delta remembers idempotent-write transaction ids (txnAppId/txnVersion): long enough for
+# any retry of a run, short enough that the log does not carry every run forever.
+TXN_RETENTION = "interval 30 days"
+
+
+class SchemaMismatchError(ValueError):
+    """A frame does not have the columns and types its table declares."""
 
 
 @dataclass(frozen=True)
@@ -36,69 +51,348 @@ class Lakehouse:
     def files_path(self, relative: str) -> str:
         return self._join("Files", relative.strip("/"))
 
+    def checkpoint_path(self, stream: str) -> str:
+        """Where a stream keeps its progress (which files or table versions it has processed)."""
+        return self.files_path(f"checkpoints/{stream}")
+
+
+# ---------------------------------------------------------------- files
+
+
+def _filesystem(spark: SparkSession, path: str) -> tuple[Any, Any]:
+    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), hadoop_path  # type: ignore[attr-defined]
+
 
 def path_exists(spark: SparkSession, path: str) -> bool:
     """True when a file or folder exists, through Hadoop's file system (local disk or OneLake)."""
-    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # type: ignore[attr-defined]
+    fs, hadoop_path = _filesystem(spark, path)
     return bool(fs.exists(hadoop_path))
+
+
+def read_text(spark: SparkSession, path: str) -> str | None:
+    """A small text file's content, or None when it does not exist."""
+    fs, hadoop_path = _filesystem(spark, path)
+    if not fs.exists(hadoop_path):
+        return None
+    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    stream = fs.open(hadoop_path)
+    try:
+        return str(jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+    finally:
+        stream.close()
+
+
+def write_text(spark: SparkSession, path: str, text: str) -> None:
+    """Writes a small text file whole (through a temporary name, so readers never see half of it)."""
+    fs, hadoop_path = _filesystem(spark, path)
+    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    partial = jvm.org.apache.hadoop.fs.Path(f"{path}.partial")
+    stream = fs.create(partial, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+    fs.delete(hadoop_path, False)
+    if not fs.rename(partial, hadoop_path):
+        raise OSError(f"could not move {path}.partial to {path}")
+
+
+# ---------------------------------------------------------------- tables
 
 
 def table_exists(spark: SparkSession, lakehouse: Lakehouse, name: str) -> bool:
     return DeltaTable.isDeltaTable(spark, lakehouse.table_path(name))
 
 
-def read_table(spark: SparkSession, lakehouse: Lakehouse, name: str) -> DataFrame:
-    return spark.read.format("delta").load(lakehouse.table_path(name))
-
-
-def read_table_or_empty(spark: SparkSession, lakehouse: Lakehouse, name: str, schema: StructType) -> DataFrame:
-    """The table, or an empty frame of its schema before its first write (first run)."""
+def read(spark: SparkSession, lakehouse: Lakehouse, name: str) -> DataFrame:
+    """A catalog table; before its first write, an empty frame of its declared schema."""
     if table_exists(spark, lakehouse, name):
-        return read_table(spark, lakehouse, name)
-    return spark.createDataFrame([], schema)
+        return spark.read.format("delta").load(lakehouse.table_path(name))
+    return spark.createDataFrame([], TABLES[name].schema)
 
 
-def ensure_table(spark: SparkSession, lakehouse: Lakehouse, name: str, schema: StructType) -> DeltaTable:
-    return DeltaTable.createIfNotExists(spark).location(lakehouse.table_path(name)).addColumns(schema).execute()
+def ensure_table(spark: SparkSession, lakehouse: Lakehouse, name: str) -> DeltaTable:
+    """The table, created from its catalog entry (schema, partitioning, properties) if missing."""
+    path = lakehouse.table_path(name)
+    if DeltaTable.isDeltaTable(spark, path):
+        return DeltaTable.forPath(spark, path)
+    spec = TABLES[name]
+    builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(spec.schema).comment(spec.description)
+    if spec.partition_by:
+        builder = builder.partitionedBy(*spec.partition_by)
+    for key, value in table_properties(spec).items():
+        builder = builder.property(key, value)
+    log.info("created Tables/%s", name)
+    return builder.execute()
 
 
-def _merge_condition(key: tuple[str, ...]) -> str:
-    return " AND ".join(f"t.`{k}` = s.`{k}`" for k in key)
+def table_properties(spec: TableSpec) -> dict[str, str]:
+    properties = {"delta.setTransactionRetentionDuration": TXN_RETENTION}
+    if spec.change_feed:
+        properties["delta.enableChangeDataFeed"] = "true"
+    if spec.stats_columns:
+        properties["delta.dataSkippingStatsColumns"] = ",".join(spec.stats_columns)
+    return properties
+
+
+def conform(df: DataFrame, name: str, keep: tuple[str, ...] = ()) -> DataFrame:
+    """The frame in its table's column order, after checking it has exactly the declared columns
+    and types (nullability is enforced by Delta itself on write). ``keep``: working columns that
+    ride along (e.g. a merge's delete flag) and are not written."""
+    declared: StructType = TABLES[name].schema
+    have = {f.name: f.dataType for f in df.schema.fields if f.name not in keep}
+    want = {f.name: f.dataType for f in declared.fields}
+    missing = sorted(set(want) - set(have))
+    extra = sorted(set(have) - set(want))
+    retyped = sorted(
+        f"{c} ({have[c].simpleString()}, declared {want[c].simpleString()})"
+        for c in set(want) & set(have)
+        if have[c] != want[c]
+    )
+    if missing or extra or retyped:
+        problems = [
+            f"missing {missing}" if missing else "",
+            f"undeclared {extra}" if extra else "",
+            f"retyped {retyped}" if retyped else "",
+        ]
+        raise SchemaMismatchError(
+            f"frame for Tables/{name} does not match its declared schema: "
+            + "; ".join(p for p in problems if p)
+            + f". Declared columns: {list(want)}"
+        )
+    return df.select(*declared.fieldNames(), *keep)
+
+
+def _log_version(spark: SparkSession, path: str) -> int | None:
+    """The table's latest version as this session's Delta log knows it (cheap: no Spark job)."""
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    delta_log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)  # type: ignore[attr-defined]
+    return int(delta_log.unsafeVolatileSnapshot().version())
+
+
+def _commit_metrics(spark: SparkSession, path: str, version: int) -> dict[str, str]:
+    """operationMetrics of one commit, read from its log entry (the Delta protocol's commitInfo)."""
+    text = read_text(spark, f"{path}/_delta_log/{version:020d}.json") or ""
+    for line in text.splitlines():
+        action = json.loads(line)
+        if "commitInfo" in action:
+            return dict(action["commitInfo"].get("operationMetrics") or {})
+    return {}
+
+
+def _write(df: DataFrame, lakehouse: Lakehouse, name: str, mode: str, txn: tuple[str, int] | None) -> int:
+    """Writes through the batch writer (creating the table from its catalog entry on first write);
+    returns the rows written (0 when an idempotent transaction had already been committed)."""
+    spark, path, spec = df.sparkSession, lakehouse.table_path(name), TABLES[name]
+    before = _log_version(spark, path)
+    writer = conform(df, name).write.format("delta").mode(mode)
+    if before is None:
+        writer = writer.partitionBy(*spec.partition_by).options(**table_properties(spec))
+    if txn:
+        writer = writer.option("txnAppId", txn[0]).option("txnVersion", txn[1])
+    writer.save(path)
+    after = _log_version(spark, path)
+    if after is None or after == before:
+        return 0
+    return int(_commit_metrics(spark, path, after).get("numOutputRows", 0))
+
+
+def append(df: DataFrame, lakehouse: Lakehouse, name: str, txn: tuple[str, int] | None = None) -> int:
+    """Appends rows; returns how many were written.
+
+    ``txn`` = (application id, version) makes the append idempotent: Delta skips a write whose
+    version it has already committed for that application, so a retried step cannot add its rows twice.
+    """
+    rows = _write(df, lakehouse, name, "append", txn)
+    log.info("appended to Tables/%s: %d rows%s", name, rows, " (already written)" if txn and not rows else "")
+    return rows
 
 
 def overwrite(df: DataFrame, lakehouse: Lakehouse, name: str) -> int:
-    """Replace a derived table whole (gold is recomputed from silver, so a rerun writes the same rows)."""
-    spark = df.sparkSession
-    df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(lakehouse.table_path(name))
-    metrics = DeltaTable.forPath(spark, lakehouse.table_path(name)).history(1).select("operationMetrics").first()[0]
-    rows = int((metrics or {}).get("numOutputRows", 0))
+    """Replaces a small state table whole; returns its new row count."""
+    rows = _write(df, lakehouse, name, "overwrite", None)
     log.info("overwrote Tables/%s: %d rows", name, rows)
     return rows
 
 
-def insert_new(df: DataFrame, lakehouse: Lakehouse, name: str, key: tuple[str, ...]) -> int:
-    """Insert rows whose key the table lacks; rows already present are left exactly as they are.
+@dataclass(frozen=True)
+class MergeResult:
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
 
-    MERGE rather than append, so a retried or repeated step can never duplicate a key.
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.updated + self.deleted
+
+
+def merge(
+    df: DataFrame,
+    lakehouse: Lakehouse,
+    name: str,
+    *,
+    within: Column | None = None,
+    delete_flag: str | None = None,
+) -> MergeResult:
+    """Upserts on the table's key: new keys are inserted, rows whose values differ are updated,
+    identical rows are left alone (no rewrite, no change-feed entry). Into a table that does not
+    exist yet, it is a plain first write.
+
+    ``within`` is a condition on the target (``t.``) that bounds the rows the source can match,
+    e.g. the date partitions a day's run touches, so MERGE reads those files and not the table.
+    ``delete_flag`` names a boolean source column: matched rows with it set are deleted instead.
     """
-    table = ensure_table(df.sparkSession, lakehouse, name, df.schema)
-    result = table.alias("t").merge(df.alias("s"), _merge_condition(key)).whenNotMatchedInsertAll().execute()
-    rows = int(result.first()["num_inserted_rows"])
-    log.info("merged into Tables/%s: %d new rows", name, rows)
-    return rows
+    spark = df.sparkSession
+    spec = TABLES[name]
+    if not table_exists(spark, lakehouse, name):
+        first = df.filter(~F.col(delete_flag)).drop(delete_flag) if delete_flag else df
+        result = MergeResult(inserted=_write(first, lakehouse, name, "append", None))
+        log.info("created Tables/%s with %d rows", name, result.inserted)
+        return result
+    source = conform(df, name, keep=(delete_flag,) if delete_flag else ())
+    condition: Column = _key_condition(spec.key)
+    if within is not None:
+        condition = condition & within
+    values = [c for c in spec.schema.fieldNames() if c not in spec.key]
+    differs = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in values) or "false"
+    columns = {c: F.col(f"s.`{c}`") for c in spec.schema.fieldNames()}
+    builder = DeltaTable.forPath(spark, lakehouse.table_path(name)).alias("t").merge(source.alias("s"), condition)
+    if delete_flag:
+        builder = builder.whenMatchedDelete(condition=F.col(f"s.`{delete_flag}`"))
+        keep = f"NOT s.`{delete_flag}`"
+        builder = builder.whenMatchedUpdate(condition=f"{keep} AND ({differs})", set=columns)
+        builder = builder.whenNotMatchedInsert(condition=keep, values=columns)
+    else:
+        builder = builder.whenMatchedUpdate(condition=differs, set=columns).whenNotMatchedInsert(values=columns)
+    metrics = builder.execute().first()
+    result = MergeResult(
+        inserted=int(metrics["num_inserted_rows"]),
+        updated=int(metrics["num_updated_rows"]),
+        deleted=int(metrics["num_deleted_rows"]),
+    )
+    log.info(
+        "merged into Tables/%s: %d inserted, %d updated, %d deleted",
+        name,
+        result.inserted,
+        result.updated,
+        result.deleted,
+    )
+    return result
 
 
-def upsert(df: DataFrame, lakehouse: Lakehouse, name: str, key: tuple[str, ...]) -> int:
-    """Insert new keys and update existing rows whose values differ (registries, per-run metrics).
+def _key_condition(key: tuple[str, ...]) -> Column:
+    condition: Column | None = None
+    for k in key:
+        term = F.col(f"t.`{k}`") == F.col(f"s.`{k}`")
+        condition = term if condition is None else condition & term
+    assert condition is not None
+    return condition
 
-    Identical rows are not rewritten, so an unchanged registry costs no new files.
+
+def identity(spark: SparkSession, lakehouse: Lakehouse, name: str) -> tuple[str, int] | None:
+    """(table id, current version): the id changes when a table is dropped and created again, so a
+    reader that remembers a version can tell it is about another table. None before its first write."""
+    path = lakehouse.table_path(name)
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    DeltaTable.forPath(spark, path)  # brings this session's view of the log up to date
+    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    snapshot = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path).unsafeVolatileSnapshot()  # type: ignore[attr-defined]
+    return str(snapshot.metadata().id()), int(snapshot.version())
+
+
+def read_changes(spark: SparkSession, lakehouse: Lakehouse, name: str, after_version: int, upto: int) -> DataFrame:
+    """Rows inserted, updated or deleted in versions (after_version, upto] — the change data feed
+    with ``_change_type`` and ``_commit_version`` — without update pre-images."""
+    return (
+        spark.read.format("delta")
+        .option("readChangeFeed", "true")
+        .option("startingVersion", after_version + 1)
+        .option("endingVersion", upto)
+        .load(lakehouse.table_path(name))
+        .filter(F.col("_change_type") != "update_preimage")
+    )
+
+
+def read_version(spark: SparkSession, lakehouse: Lakehouse, name: str, at_version: int) -> DataFrame:
+    return spark.read.format("delta").option("versionAsOf", at_version).load(lakehouse.table_path(name))
+
+
+# ---------------------------------------------------------------- streams
+
+
+def ingest(stream: DataFrame, lakehouse: Lakehouse, name: str, checkpoint: str, every_seconds: int = 0) -> Any:
+    """Starts appending a stream to a table through Delta's streaming sink (exactly once: the
+    checkpoint and the table's transaction log agree on which micro-batches are in). Returns the
+    running query: with ``every_seconds`` 0 it ends once everything available is in; otherwise it
+    keeps going, a micro-batch every ``every_seconds``."""
+    ensure_table(stream.sparkSession, lakehouse, name)
+    writer = (
+        conform(stream, name)
+        .writeStream.format("delta")
+        .queryName(f"ingest_{name}")
+        .outputMode("append")
+        .option("checkpointLocation", checkpoint)
+    )
+    writer = (
+        writer.trigger(processingTime=f"{every_seconds} seconds")
+        if every_seconds
+        else writer.trigger(availableNow=True)
+    )
+    return writer.start(lakehouse.table_path(name))
+
+
+def process_available(
+    stream: DataFrame,
+    checkpoint: str,
+    batch: Callable[[DataFrame, int], None],
+    query_name: str,
+) -> int:
+    """Runs ``batch`` on everything the stream has not processed yet, then stops (trigger
+    ``availableNow``). The checkpoint records what was processed, so each input is handled exactly
+    once across runs, and a run killed midway resumes where it stopped. Returns the input rows.
+
+    An exception raised by ``batch`` is re-raised as itself, not wrapped in a streaming error.
     """
-    table = ensure_table(df.sparkSession, lakehouse, name, df.schema)
-    differs = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in df.columns if c not in key)
-    merge = table.alias("t").merge(df.alias("s"), _merge_condition(key))
-    result = merge.whenMatchedUpdateAll(condition=differs or None).whenNotMatchedInsertAll().execute().first()
-    rows = int(result["num_inserted_rows"]) + int(result["num_updated_rows"])
-    log.info("upserted Tables/%s: %d rows inserted or updated", name, rows)
-    return rows
+    failure: list[BaseException] = []
+
+    def guarded(frame: DataFrame, batch_id: int) -> None:
+        try:
+            batch(frame, batch_id)
+        except BaseException as err:
+            failure.append(err)
+            raise
+
+    query = (
+        stream.writeStream.queryName(query_name)
+        .option("checkpointLocation", checkpoint)
+        .trigger(availableNow=True)
+        .foreachBatch(guarded)
+        .start()
+    )
+    try:
+        query.awaitTermination()
+    except Exception:
+        if failure:
+            raise failure[0] from None
+        raise
+    return sum(int(p.get("numInputRows", 0)) for p in query.recentProgress)
+
+
+# ---------------------------------------------------------------- maintenance
+
+
+def optimize(spark: SparkSession, lakehouse: Lakehouse, name: str) -> dict[str, int]:
+    """Compacts small files (one day's partition at a time is rewritten only if it has several)."""
+    metrics = DeltaTable.forPath(spark, lakehouse.table_path(name)).optimize().executeCompaction().first()
+    m = metrics["metrics"]
+    return {"files_added": int(m["numFilesAdded"]), "files_removed": int(m["numFilesRemoved"])}
+
+
+def vacuum(spark: SparkSession, lakehouse: Lakehouse, name: str, retention_hours: int) -> None:
+    """Deletes files no version newer than ``retention_hours`` still references."""
+    DeltaTable.forPath(spark, lakehouse.table_path(name)).vacuum(float(retention_hours))

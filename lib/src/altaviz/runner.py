@@ -3,15 +3,22 @@
 Activity order comes from ``dependsOn``; parameters are evaluated with the pipeline expression
 language; each notebook is converted from Fabric source to .ipynb and executed with papermill.
 Every executed notebook (success or failure) is kept under ``<ALTAVIZ_HOME>/runs/<run_id>/``.
+
+As in a Fabric high-concurrency pipeline session, one kernel — one Python process, one JVM, one
+Spark session — serves every notebook of a run; each notebook still gets its own parameters, a
+clean namespace and its own executed copy. What the kernel and the JVM print (Spark and Ivy
+start-up, warnings) goes to the run folder's ``run.log``, not to the terminal.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from graphlib import CycleError, TopologicalSorter
@@ -21,8 +28,13 @@ from uuid import uuid4
 
 import nbformat
 
-from altaviz import fabric_format, runtime
+from altaviz import fabric_format, progress, runtime
 from altaviz.expressions import resolve
+
+KERNEL = "python3"
+# Runs between notebooks in the shared kernel: the next notebook starts from an empty namespace,
+# while imported modules and the Spark session stay.
+RESET_NAMESPACE = "get_ipython().run_line_magic('reset', '-f')"
 
 
 class PipelineError(RuntimeError):
@@ -149,6 +161,124 @@ def new_run_id() -> str:
 Listener = Callable[[str, dict[str, Any]], None]
 
 
+def _forwarding_client_class() -> type:
+    """papermill's notebook client, also handing every output to ``forward`` as it arrives."""
+    from papermill.clientwrap import PapermillNotebookClient
+
+    class ForwardingClient(PapermillNotebookClient):
+        forward: Callable[[Any], None] | None = None
+
+        def process_message(self, *args: Any, **kwargs: Any) -> Any:
+            output = super().process_message(*args, **kwargs)
+            if output is not None and self.forward is not None:
+                self.forward(output)
+            return output
+
+    return ForwardingClient
+
+
+def _shared_kernel_engine() -> type:
+    """A papermill engine that runs notebooks in a kernel the runner started (and keeps)."""
+    from papermill.engines import NBClientEngine
+
+    client_class = _forwarding_client_class()
+
+    class SharedKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man: Any,
+            kernel_name: str,
+            log_output: bool = False,
+            stdout_file: Any = None,
+            stderr_file: Any = None,
+            start_timeout: int = 60,
+            execution_timeout: int | None = None,
+            km: Any = None,
+            forward: Callable[[Any], None] | None = None,
+            **kwargs: Any,
+        ) -> Any:
+            client = client_class(
+                nb_man, km=km, kernel_name=kernel_name, startup_timeout=start_timeout, timeout=execution_timeout
+            )
+            client.forward = forward
+            try:
+                return client.execute()
+            finally:
+                if client.kc is not None:
+                    client.kc.stop_channels()
+
+    return SharedKernelEngine
+
+
+@contextmanager
+def shared_kernel(log_file: Path, cwd: Path) -> Iterator[Any]:
+    """Starts one Jupyter kernel whose own output (and its JVM's) goes to ``log_file``; stops it at the end."""
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name=KERNEL)
+    with open(log_file, "ab") as sink:  # append mode: the runner writes to the same file
+        km.start_kernel(stdout=sink, stderr=sink, cwd=str(cwd))
+    try:
+        yield km
+    finally:
+        km.shutdown_kernel(now=False)
+
+
+def _run_in_kernel(km: Any, code: str) -> None:
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+        reply = kc.execute_interactive(code, store_history=False, timeout=60, output_hook=lambda msg: None)
+        if reply["content"]["status"] != "ok":
+            raise PipelineError(f"the shared kernel refused {code!r}: {reply['content'].get('evalue')}")
+    finally:
+        kc.stop_channels()
+
+
+class _RunLog:
+    """The run folder's log: kernel and JVM output (written by the kernel process itself) and every
+    notebook's printed output, prefixed with its activity; progress lines also go to the listener."""
+
+    def __init__(self, path: Path, notify: Listener) -> None:
+        self.path, self.notify, self.activity = path, notify, ""
+        self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115  (closed by close())
+
+    def forward(self, output: Any) -> None:
+        if output.get("output_type") == "stream":
+            text = "".join(output.get("text", ""))
+        elif output.get("output_type") == "error":
+            text = f"{output.get('ename')}: {output.get('evalue')}\n"
+        else:
+            return
+        for line in text.splitlines():
+            self._file.write(f"[{self.activity}] {line}\n")
+            if line.startswith(progress.MARK):
+                self.notify("progress", {"name": self.activity, "line": line[len(progress.MARK) :]})
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+@contextmanager
+def _quiet_libraries(log_path: Path) -> Iterator[None]:
+    """papermill's and jupyter's own log lines go to the run log instead of the terminal."""
+    handler = logging.FileHandler(log_path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    loggers = [logging.getLogger(n) for n in ("papermill", "nbclient", "traitlets", "jupyter_client")]
+    saved = [(lg.handlers[:], lg.propagate) for lg in loggers]
+    for lg in loggers:
+        lg.handlers, lg.propagate = [handler], False
+    try:
+        yield
+    finally:
+        for lg, (handlers, propagate) in zip(loggers, saved, strict=True):
+            lg.handlers, lg.propagate = handlers, propagate
+        handler.close()
+
+
 def run_pipeline(
     pipeline_path: Path,
     notebooks_dir: Path,
@@ -160,6 +290,7 @@ def run_pipeline(
 ) -> RunResult:
     """Executes the pipeline; stops at the first failing activity, as Fabric does."""
     import papermill
+    from papermill.engines import papermill_engines
     from papermill.exceptions import PapermillExecutionError
 
     definition = load_pipeline(pipeline_path)
@@ -168,7 +299,7 @@ def run_pipeline(
     run_id = run_id or new_run_id()
     run_dir = home / "runs" / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
-    # Notebook kernels inherit these: the same lakehouse and state folder, the venv's Python for workers.
+    # The kernel inherits these: the same lakehouse and state folder, the venv's Python for workers.
     os.environ["ALTAVIZ_HOME"] = str(home)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -185,50 +316,72 @@ def run_pipeline(
     notify = listener or (lambda event, data: None)
     result = RunResult(run_id, run_dir)
     ordered = activity_order(definition.get("activities", []))
-    notify("run_started", {"run_id": run_id, "run_dir": str(run_dir), "activities": [a["name"] for a in ordered]})
     for activity in ordered:
-        name = activity["name"]
         if activity.get("type") != "TridentNotebook":
-            raise PipelineError(f"activity {name!r} has type {activity.get('type')!r}; the local runner runs notebooks")
-        notebook_id = activity["typeProperties"]["notebookId"]
-        if notebook_id not in sources:
-            raise PipelineError(f"activity {name!r} references notebook {notebook_id}, not found under {notebooks_dir}")
-        source = sources[notebook_id]
-        params = notebook_parameters(activity, context)
-        input_nb = run_dir / f"{name}.input.ipynb"
-        output_nb = run_dir / f"{name}.ipynb"
-        nbformat.write(fabric_format.to_ipynb(fabric_format.parse(source.read_text(encoding="utf-8"))), input_nb)
-        notify("activity_started", {"name": name, "notebook": str(source.parent.name), "parameters": params})
-        started = time.perf_counter()
-        try:
-            papermill.execute_notebook(
-                str(input_nb),
-                str(output_nb),
-                parameters=params,
-                kernel_name="python3",
-                progress_bar=False,
-                log_output=False,
-                cwd=str(Path.cwd()),
+            raise PipelineError(
+                f"activity {activity['name']!r} has type {activity.get('type')!r}; the local runner runs notebooks"
             )
-        except PapermillExecutionError as err:
-            failed = ActivityResult(
-                name,
-                source.parent.name,
-                "failed",
-                time.perf_counter() - started,
-                output_nb,
-                error=f"cell {err.cell_index} (execution {err.exec_count}): {err.ename}: {err.evalue}",
+        if activity["typeProperties"]["notebookId"] not in sources:
+            raise PipelineError(
+                f"activity {activity['name']!r} references notebook {activity['typeProperties']['notebookId']}, "
+                f"not found under {notebooks_dir}"
             )
-            result.activities.append(failed)
-            notify("activity_failed", failed.__dict__)
-            break
-        exit_value = read_exit_value(nbformat.read(output_nb, as_version=4))
-        done = ActivityResult(
-            name, source.parent.name, "succeeded", time.perf_counter() - started, output_nb, exit_value
-        )
-        result.activities.append(done)
-        context["activities"][name] = {"output": {"result": {"exitValue": json.dumps(exit_value)}}}
-        notify("activity_succeeded", done.__dict__)
+    papermill_engines.register("altaviz-shared-kernel", _shared_kernel_engine())
+    log_path = run_dir / "run.log"
+    run_log = _RunLog(log_path, notify)
+    notify(
+        "run_started",
+        {"run_id": run_id, "run_dir": str(run_dir), "log": str(log_path), "activities": [a["name"] for a in ordered]},
+    )
+    try:
+        with _quiet_libraries(log_path), shared_kernel(log_path, Path.cwd()) as km:
+            for position, activity in enumerate(ordered):
+                name = activity["name"]
+                source = sources[activity["typeProperties"]["notebookId"]]
+                params = notebook_parameters(activity, context)
+                input_nb = run_dir / f"{name}.input.ipynb"
+                output_nb = run_dir / f"{name}.ipynb"
+                nbformat.write(
+                    fabric_format.to_ipynb(fabric_format.parse(source.read_text(encoding="utf-8"))), input_nb
+                )
+                notify("activity_started", {"name": name, "notebook": str(source.parent.name), "parameters": params})
+                run_log.activity = name
+                started = time.perf_counter()
+                try:
+                    if position:
+                        _run_in_kernel(km, RESET_NAMESPACE)
+                    papermill.execute_notebook(
+                        str(input_nb),
+                        str(output_nb),
+                        parameters=params,
+                        engine_name="altaviz-shared-kernel",
+                        kernel_name=KERNEL,
+                        progress_bar=False,
+                        log_output=False,
+                        km=km,
+                        forward=run_log.forward,
+                    )
+                except PapermillExecutionError as err:
+                    failed = ActivityResult(
+                        name,
+                        source.parent.name,
+                        "failed",
+                        time.perf_counter() - started,
+                        output_nb,
+                        error=f"cell {err.cell_index} (execution {err.exec_count}): {err.ename}: {err.evalue}",
+                    )
+                    result.activities.append(failed)
+                    notify("activity_failed", {**failed.__dict__, "log": str(log_path)})
+                    break
+                exit_value = read_exit_value(nbformat.read(output_nb, as_version=4))
+                done = ActivityResult(
+                    name, source.parent.name, "succeeded", time.perf_counter() - started, output_nb, exit_value
+                )
+                result.activities.append(done)
+                context["activities"][name] = {"output": {"result": {"exitValue": json.dumps(exit_value)}}}
+                notify("activity_succeeded", done.__dict__)
+    finally:
+        run_log.close()
     (run_dir / "summary.json").write_text(
         json.dumps(
             {"run_id": run_id, "succeeded": result.succeeded, "activities": [a.__dict__ for a in result.activities]},

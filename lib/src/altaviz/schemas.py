@@ -1,11 +1,15 @@
-"""Every StructType Altaviz reads or writes, and the lakehouse tables they belong to.
+"""The table catalog: every StructType Altaviz reads or writes, and every lakehouse table with its
+schema, key, write mode, partitioning and description.
 
-Producers, readers and tests share these constants; nothing infers a schema.
+Producers, readers and tests share these constants; nothing infers a schema. Writers check a frame
+against its table's declared schema before writing (``lakehouse.write``), so a transform that drops
+or retypes a column fails at the write with the difference named, instead of changing the table.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pyspark.sql.types import (
     ArrayType,
@@ -28,6 +32,10 @@ SENSOR_FIELDS = [
     StructField("horsepower", DoubleType()),
     StructField("gas_flow_mcf", DoubleType()),
 ]
+
+# The date partition of the time-series tables: the UTC date of the reading (or hour), so a day's
+# work reads and rewrites that day's files only.
+READING_DATE = StructField("reading_date", DateType(), False)
 
 # What a field gateway (or 01_simulate) lands in Files/raw/sensor_readings: everything nullable,
 # because raw data is whatever arrived.
@@ -76,6 +84,9 @@ BRONZE_SENSOR_READINGS = StructType([*RAW_SENSOR_READINGS.fields, *INGEST_METADA
 BRONZE_STATIONS = StructType([*RAW_STATIONS.fields, *INGEST_METADATA_FIELDS])
 BRONZE_COMPRESSORS = StructType([*RAW_COMPRESSORS.fields, *INGEST_METADATA_FIELDS])
 
+SILVER_STATIONS = StructType([StructField("station_id", StringType(), False), *RAW_STATIONS.fields[1:]])
+SILVER_COMPRESSORS = StructType([StructField("compressor_id", StringType(), False), *RAW_COMPRESSORS.fields[1:]])
+
 _LINEAGE_FIELDS = [
     StructField("_record_id", StringType(), False),
     StructField("_source_file", StringType(), False),
@@ -89,6 +100,7 @@ SILVER_SENSOR_READINGS = StructType(
         StructField("timestamp", TimestampType(), False),
         *SENSOR_FIELDS,
         *_LINEAGE_FIELDS,
+        READING_DATE,
     ]
 )
 
@@ -100,12 +112,97 @@ SILVER_QUARANTINE_READINGS = StructType(
     ]
 )
 
+# Bronze rows that passed every rule so far but wait for their next reading (the spike check needs
+# both neighbours); they are judged again with the next batch.
+SILVER_PENDING_READINGS = BRONZE_SENSOR_READINGS
+
 SILVER_RULE_COUNTS = StructType(
     [
         StructField("run_id", StringType(), False),
         StructField("rule", StringType(), False),
         StructField("failed_rows", LongType(), False),
         StructField("measured_at", TimestampType(), False),
+    ]
+)
+
+# The alerting sensors, the smoothed feature each is judged on, and the level column it gets.
+ALERT_SIGNALS = {
+    "vibration_mms": "vibration_1hr_mean",
+    "discharge_temp_f": "temp_1hr_mean",
+    "discharge_pressure_psi": "discharge_pressure_1hr_mean",
+    "suction_pressure_psi": "suction_pressure_1hr_mean",
+}
+
+
+def level_column(sensor: str) -> str:
+    return f"{sensor}_level"
+
+
+GOLD_SENSOR_FEATURES = StructType(
+    [
+        StructField("compressor_id", StringType(), False),
+        StructField("timestamp", TimestampType(), False),
+        *SENSOR_FIELDS,
+        StructField("station_id", StringType()),
+        StructField("vibration_1hr_mean", DoubleType()),
+        StructField("temp_1hr_mean", DoubleType()),
+        StructField("temp_4hr_mean", DoubleType()),
+        StructField("discharge_pressure_1hr_mean", DoubleType()),
+        StructField("suction_pressure_1hr_mean", DoubleType()),
+        StructField("pressure_24hr_mean", DoubleType()),
+        StructField("temp_1hr_delta", DoubleType()),
+        StructField("pressure_differential", DoubleType()),
+        *[StructField(level_column(s), IntegerType(), False) for s in ALERT_SIGNALS],
+        StructField("vibration_status", StringType(), False),
+        StructField("temp_status", StringType(), False),
+        StructField("pressure_status", StringType(), False),
+        StructField("hour_of_day", IntegerType(), False),
+        StructField("day_of_week", IntegerType(), False),
+        StructField("is_weekend", BooleanType(), False),
+        READING_DATE,
+    ]
+)
+
+GOLD_HOURLY_READINGS = StructType(
+    [
+        StructField("compressor_id", StringType(), False),
+        StructField("hour_start", TimestampType(), False),
+        StructField("reading_count", IntegerType(), False),
+        StructField("vibration_mean", DoubleType()),
+        StructField("vibration_max", DoubleType()),
+        StructField("discharge_temp_mean", DoubleType()),
+        StructField("discharge_temp_max", DoubleType()),
+        StructField("suction_pressure_mean", DoubleType()),
+        StructField("suction_pressure_min", DoubleType()),
+        StructField("discharge_pressure_mean", DoubleType()),
+        StructField("discharge_pressure_max", DoubleType()),
+        StructField("pressure_differential_mean", DoubleType()),
+        StructField("horsepower_mean", DoubleType()),
+        StructField("gas_flow_mean", DoubleType()),
+        StructField("vibration_status", StringType(), False),
+        StructField("temp_status", StringType(), False),
+        StructField("pressure_status", StringType(), False),
+        StructField("health_status", StringType(), False),
+        READING_DATE,
+    ]
+)
+
+ALERT_EPISODES = StructType(
+    [
+        StructField("alert_id", StringType(), False),
+        StructField("compressor_id", StringType(), False),
+        StructField("sensor", StringType(), False),
+        StructField("severity", StringType(), False),
+        StructField("current_severity", StringType(), False),
+        StructField("is_active", BooleanType(), False),
+        StructField("opened_at", TimestampType(), False),
+        StructField("escalated_at", TimestampType()),
+        StructField("cleared_at", TimestampType()),
+        StructField("last_reading_at", TimestampType(), False),
+        StructField("threshold_value", DoubleType(), False),
+        StructField("peak_value", DoubleType(), False),
+        StructField("last_value", DoubleType(), False),
+        StructField("reading_count", IntegerType(), False),
     ]
 )
 
@@ -133,50 +230,122 @@ OPS_RUN_STEPS = StructType(
     ]
 )
 
-ALERT_EPISODES = StructType(
-    [
-        StructField("alert_id", StringType(), False),
-        StructField("compressor_id", StringType(), False),
-        StructField("sensor", StringType(), False),
-        StructField("severity", StringType(), False),
-        StructField("current_severity", StringType(), False),
-        StructField("is_active", BooleanType(), False),
-        StructField("opened_at", TimestampType(), False),
-        StructField("escalated_at", TimestampType()),
-        StructField("cleared_at", TimestampType()),
-        StructField("last_reading_at", TimestampType(), False),
-        StructField("threshold_value", DoubleType(), False),
-        StructField("peak_value", DoubleType(), False),
-        StructField("last_value", DoubleType(), False),
-        StructField("reading_count", IntegerType(), False),
-    ]
-)
+# append:    rows are only ever added (streams, exactly once through their checkpoint; per-run logs,
+#            exactly once through an idempotent transaction id).
+# merge:     upsert on the key; rows whose values are unchanged are not rewritten.
+# overwrite: the table is replaced whole by each write (small state tables).
+WriteMode = Literal["append", "merge", "overwrite"]
 
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A lakehouse Delta table: its name under Tables/, its key and its writer's layer."""
+    """A lakehouse Delta table under ``Tables/``."""
 
     name: str
+    schema: StructType
     key: tuple[str, ...]
+    write: WriteMode
     description: str
+    partition_by: tuple[str, ...] = ()
+    # Change data feed: 05_publish reads what changed since its last publish instead of whole tables.
+    change_feed: bool = False
+    # Columns with min/max statistics (Delta data skipping); fewer columns make wide writes cheaper.
+    stats_columns: tuple[str, ...] = ()
 
 
 TABLES = {
     t.name: t
     for t in (
-        TableSpec("bronze_sensor_readings", ("_record_id",), "raw readings + ingestion metadata, append-only"),
-        TableSpec("bronze_stations", ("_record_id",), "raw station registry snapshots"),
-        TableSpec("bronze_compressors", ("_record_id",), "raw compressor registry snapshots"),
-        TableSpec("silver_stations", ("station_id",), "current station registry"),
-        TableSpec("silver_compressors", ("compressor_id",), "current compressor registry"),
-        TableSpec("silver_sensor_readings", ("compressor_id", "timestamp"), "typed, validated, deduplicated"),
-        TableSpec("silver_quarantine_readings", ("_record_id",), "rows that failed rules, with the rules"),
-        TableSpec("silver_rule_counts", ("run_id", "rule"), "failed rows per validation rule per run"),
-        TableSpec("gold_sensor_features", ("compressor_id", "timestamp"), "rolling features and statuses"),
-        TableSpec("gold_hourly_readings", ("compressor_id", "hour_start"), "hourly aggregates per compressor"),
-        TableSpec("gold_alert_episodes", ("alert_id",), "alert episodes with hysteresis"),
-        TableSpec("gold_data_quality", ("run_id", "table_name", "metric"), "data-quality metrics per run"),
-        TableSpec("ops_run_steps", ("run_id", "step"), "one row per notebook step per pipeline run"),
+        TableSpec(
+            "bronze_sensor_readings",
+            BRONZE_SENSOR_READINGS,
+            ("_record_id",),
+            "append",
+            "raw readings + ingestion metadata; a landed file is ingested once (stream checkpoint)",
+            stats_columns=("compressor_id", "timestamp", "_ingested_at"),
+        ),
+        TableSpec("bronze_stations", BRONZE_STATIONS, ("_record_id",), "append", "raw station registry snapshots"),
+        TableSpec(
+            "bronze_compressors", BRONZE_COMPRESSORS, ("_record_id",), "append", "raw compressor registry snapshots"
+        ),
+        TableSpec(
+            "silver_stations", SILVER_STATIONS, ("station_id",), "merge", "current station registry", change_feed=True
+        ),
+        TableSpec(
+            "silver_compressors",
+            SILVER_COMPRESSORS,
+            ("compressor_id",),
+            "merge",
+            "current compressor registry",
+            change_feed=True,
+        ),
+        TableSpec(
+            "silver_sensor_readings",
+            SILVER_SENSOR_READINGS,
+            ("compressor_id", "timestamp"),
+            "append",
+            "typed, validated, deduplicated readings",
+            partition_by=("reading_date",),
+            stats_columns=("compressor_id", "timestamp"),
+        ),
+        TableSpec(
+            "silver_quarantine_readings",
+            SILVER_QUARANTINE_READINGS,
+            ("_record_id",),
+            "append",
+            "rows that failed rules, with the rules",
+            stats_columns=("compressor_id", "timestamp"),
+        ),
+        TableSpec(
+            "silver_pending_readings",
+            SILVER_PENDING_READINGS,
+            ("_record_id",),
+            "overwrite",
+            "readings waiting for their next reading before the spike check can judge them",
+        ),
+        TableSpec(
+            "silver_rule_counts",
+            SILVER_RULE_COUNTS,
+            ("run_id", "rule"),
+            "append",
+            "failed rows per rule per run",
+            change_feed=True,
+        ),
+        TableSpec(
+            "gold_sensor_features",
+            GOLD_SENSOR_FEATURES,
+            ("compressor_id", "timestamp"),
+            "merge",
+            "rolling features, hysteresis levels and statuses per reading",
+            partition_by=("reading_date",),
+            stats_columns=("compressor_id", "timestamp"),
+        ),
+        TableSpec(
+            "gold_hourly_readings",
+            GOLD_HOURLY_READINGS,
+            ("compressor_id", "hour_start"),
+            "merge",
+            "hourly aggregates per compressor",
+            partition_by=("reading_date",),
+            change_feed=True,
+            stats_columns=("compressor_id", "hour_start"),
+        ),
+        TableSpec(
+            "gold_alert_episodes",
+            ALERT_EPISODES,
+            ("alert_id",),
+            "merge",
+            "alert episodes with hysteresis; an episode open across runs keeps its alert_id",
+            change_feed=True,
+        ),
+        TableSpec(
+            "gold_data_quality",
+            GOLD_DATA_QUALITY,
+            ("run_id", "table_name", "metric"),
+            "append",
+            "data-quality metrics of the rows each run processed",
+            change_feed=True,
+        ),
+        TableSpec("ops_run_steps", OPS_RUN_STEPS, ("run_id", "step"), "append", "one row per notebook step per run"),
     )
 }

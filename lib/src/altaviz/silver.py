@@ -1,18 +1,23 @@
 """Silver: typed, validated, deduplicated readings; every failing row kept in quarantine with its rules.
 
-Each bronze row ends in exactly one place: silver, or quarantine with the list of rules it failed.
+Each bronze row ends in exactly one place: silver, quarantine with the list of rules it failed, or
+(for a reading whose next reading has not arrived yet) pending until the next batch judges it.
+Every rule looks only at earlier data and the next reading, so the same readings are judged the
+same whether they arrive in one batch or in thirty.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from altaviz.config import SENSOR_COLUMNS, Validation
-from altaviz.schemas import RAW_SENSOR_READINGS, SILVER_SENSOR_READINGS
+from altaviz.schemas import BRONZE_SENSOR_READINGS, RAW_SENSOR_READINGS, SILVER_SENSOR_READINGS
 
+_HOUR = 3600
 KEY = ("compressor_id", "timestamp")
 ROW_RULES = ("missing_value", "out_of_range", "unknown_compressor", "future_timestamp")
 RULES = (*ROW_RULES, "duplicate_reading", "outlier_4sigma")
@@ -42,7 +47,7 @@ def with_row_rule_flags(
 
 
 def with_duplicate_flag(df: DataFrame, existing_keys: DataFrame) -> DataFrame:
-    """Flags every copy of a key after the first ingested, and keys silver already holds.
+    """Flags every copy of a key after the first ingested, and keys already judged (``existing_keys``).
 
     Only rows passing the row rules compete for a key, so a broken row never displaces a good one.
     """
@@ -60,34 +65,111 @@ def with_duplicate_flag(df: DataFrame, existing_keys: DataFrame) -> DataFrame:
     )
 
 
-def with_outlier_flag(df: DataFrame, history: DataFrame, validation: Validation) -> DataFrame:
-    """Flags readings more than ``outlier_sigma`` standard deviations from their compressor's mean.
+def to_hourly_sensor_stats(pool: DataFrame, validation: Validation) -> DataFrame:
+    """Per compressor and hour with readings: the mean and standard deviation of each sensor over the
+    ``outlier_stats_hours`` complete hours before it, and how many readings they rest on.
 
-    Statistics come from a window centred on each reading over new rows and silver ``history``
-    together. A centred window keeps a steady ramp (a degrading bearing) or a step (a unit
-    restart) from being mistaken for an outlier: the reading always sits mid-window.
+    In: compressor_id, timestamp, sensor columns. Out grain: (compressor_id, ``_hour``). Counts, sums
+    and sums of squares are taken once per unit-hour and combined over a window of hours, so the cost
+    is per hour, not per reading times its window.
+    """
+    sums = [F.sum(s).alias(f"_sum_{s}") for s in SENSOR_COLUMNS]
+    squares = [F.sum(F.col(s) * F.col(s)).alias(f"_sq_{s}") for s in SENSOR_COLUMNS]
+    hourly = pool.groupBy("compressor_id", F.date_trunc("hour", "timestamp").alias("_hour")).agg(
+        F.count(F.lit(1)).alias("_count"), *sums, *squares
+    )
+    trailing = (
+        Window.partitionBy("compressor_id")
+        .orderBy(F.col("_hour").cast("long"))
+        .rangeBetween(-validation.outlier_stats_hours * _HOUR, -_HOUR)
+    )
+    totals = [c for c in hourly.columns if c.startswith(("_count", "_sum_", "_sq_"))]
+    windowed = hourly.select("compressor_id", "_hour", *[F.sum(c).over(trailing).alias(c) for c in totals])
+    stats = [F.col("compressor_id"), F.col("_hour"), F.col("_count").alias("_stats_n")]
+    for s in SENSOR_COLUMNS:
+        mean = F.try_divide(F.col(f"_sum_{s}"), F.col("_count"))
+        variance = F.try_divide(F.col(f"_sq_{s}"), F.col("_count")) - mean * mean
+        stats += [mean.alias(f"_mean_{s}"), F.sqrt(F.greatest(variance, F.lit(0.0))).alias(f"_std_{s}")]
+    return windowed.select(*stats)
+
+
+def with_outlier_flag(df: DataFrame, history: DataFrame, validation: Validation) -> DataFrame:
+    """Flags spikes (rule ``outlier_4sigma``) and marks readings that must wait for their next one.
+
+    A spike departs from its sensor's trailing mean and from both neighbouring readings of its unit,
+    in the same direction, by more than ``outlier_sigma`` standard deviations of that sensor over the
+    trailing hours. A step (a trip, a setpoint change) or a ramp (degradation) departs from one
+    neighbour only, so it is never a spike.
+    Only earlier data and the next reading decide, so a day judged alone and the same day judged
+    inside a month give the same answer.
+
+    ``history``: earlier judged readings around the new ones (neighbours and statistics). Adds
+    ``_fails_outlier_4sigma`` and ``_is_pending`` (no next reading yet, and the fleet's newest data is
+    still within ``outlier_neighbour_gap_minutes`` of this reading: judge it with the next batch).
     """
     eligible = ~_any([F.col(_flag(r)) for r in (*ROW_RULES, "duplicate_reading")])
-    half = int(validation.outlier_window_hours * 3600 / 2)
-    window = Window.partitionBy("compressor_id").orderBy(F.col("timestamp").cast("long")).rangeBetween(-half, half)
     pool = (
         df.filter(eligible)
         .select(*KEY, *SENSOR_COLUMNS, F.lit(True).alias("_is_new"))
         .unionByName(history.select(*KEY, *SENSOR_COLUMNS, F.lit(False).alias("_is_new")))
     )
-    deviations = []
+    stats = to_hourly_sensor_stats(pool, validation)
+    newest = pool.agg(F.max("timestamp").cast("long").alias("_fleet_newest"))
+    gap = int(validation.outlier_neighbour_gap_minutes * 60)
+    ordered = Window.partitionBy("compressor_id").orderBy("timestamp")
+    seconds = F.col("timestamp").cast("long")
+    prev_s, next_s = F.lag(seconds).over(ordered), F.lead(seconds).over(ordered)
+    has_prev = prev_s.isNotNull() & (seconds - prev_s <= gap)
+    has_next = next_s.isNotNull() & (next_s - seconds <= gap)
+    k = validation.outlier_sigma
+    departures = []
     for s in SENSOR_COLUMNS:
-        mean, std = F.avg(s).over(window), F.stddev_pop(s).over(window)
-        deviations.append((std > 0) & (F.abs(F.col(s) - mean) > validation.outlier_sigma * std))
+        x, band = F.col(s), k * F.col(f"_std_{s}")
+        off_mean = x - F.col(f"_mean_{s}")
+        off_prev, off_next = x - F.lag(s).over(ordered), x - F.lead(s).over(ordered)
+        above = (off_mean > band) & (off_prev > band) & (off_next > band)
+        below = (off_mean < -band) & (off_prev < -band) & (off_next < -band)
+        departures.append((band > 0) & (above | below))
     scored = (
-        pool.withColumn("_n", F.count(F.lit(1)).over(window))
-        .withColumn(_flag("outlier_4sigma"), (F.col("_n") >= validation.outlier_min_readings) & _any(deviations))
+        pool.withColumn("_hour", F.date_trunc("hour", "timestamp"))
+        .join(stats, ["compressor_id", "_hour"], "left")
+        .crossJoin(F.broadcast(newest))
+        .select(
+            *KEY,
+            "_is_new",
+            ((F.col("_stats_n") >= validation.outlier_min_readings) & has_prev & has_next & _any(departures)).alias(
+                _flag("outlier_4sigma")
+            ),
+            (next_s.isNull() & (F.col("_fleet_newest") - seconds <= gap)).alias("_is_pending"),
+        )
         .filter("_is_new")
-        .select(*KEY, _flag("outlier_4sigma"))
+        .drop("_is_new")
     )
-    return df.join(scored, list(KEY), "left").withColumn(
+    judged = df.join(scored, list(KEY), "left")
+    return judged.withColumn(
         _flag("outlier_4sigma"), eligible & F.coalesce(F.col(_flag("outlier_4sigma")), F.lit(False))
+    ).withColumn("_is_pending", eligible & F.coalesce(F.col("_is_pending"), F.lit(False)))
+
+
+def judge_readings(
+    candidates: DataFrame,
+    known_compressors: DataFrame,
+    history: DataFrame,
+    validation: Validation,
+    now: datetime,
+    checkpoint: Callable[[DataFrame], DataFrame] = lambda df: df,
+) -> DataFrame:
+    """Bronze rows → the same rows with ``failed_rules`` and ``_is_pending``: every rule, in order.
+
+    ``history``: readings already judged around the candidates (silver, and quarantined spikes),
+    the keys a candidate duplicates and the neighbours and statistics of the spike check.
+    ``checkpoint`` materialises the row-level verdicts before the spike check reads them several
+    times (the job passes a local checkpoint; by default the plan is left whole).
+    """
+    flagged = candidates.transform(with_row_rule_flags, known_compressors, validation, now).transform(
+        with_duplicate_flag, history
     )
+    return checkpoint(flagged).transform(with_outlier_flag, history, validation).transform(with_failed_rules)
 
 
 def with_failed_rules(df: DataFrame) -> DataFrame:
@@ -97,12 +179,18 @@ def with_failed_rules(df: DataFrame) -> DataFrame:
 
 
 def filter_valid_readings(df: DataFrame, run_id: str) -> DataFrame:
-    """Rows that failed no rule, in the silver schema."""
+    """Rows that failed no rule and wait for nothing, in the silver schema."""
     return (
-        df.filter(F.size("failed_rules") == 0)
+        df.filter((F.size("failed_rules") == 0) & ~F.col("_is_pending"))
         .withColumn("_silver_run_id", F.lit(run_id))
+        .withColumn("reading_date", F.to_date("timestamp"))
         .select(*SILVER_SENSOR_READINGS.fieldNames())
     )
+
+
+def filter_pending_readings(df: DataFrame) -> DataFrame:
+    """Rows waiting for their next reading, as the bronze rows they are (judged again next batch)."""
+    return df.filter(F.col("_is_pending")).select(*BRONZE_SENSOR_READINGS.fieldNames())
 
 
 def filter_quarantined_readings(df: DataFrame, run_id: str) -> DataFrame:
@@ -121,16 +209,18 @@ def filter_quarantined_readings(df: DataFrame, run_id: str) -> DataFrame:
     )
 
 
-def to_rule_counts(df: DataFrame, run_id: str, measured_at: datetime) -> DataFrame:
-    """One row per rule (zeros included) with how many rows of this run failed it."""
-    failed = F.explode("failed_rules").alias("rule")
-    counted = df.select(failed).groupBy("rule").agg(F.count(F.lit(1)).alias("failed_rows"))
-    all_rules = df.sparkSession.createDataFrame([(r,) for r in RULES], "rule string")
-    return all_rules.join(counted, "rule", "left").select(
-        F.lit(run_id).alias("run_id"),
-        "rule",
-        F.coalesce("failed_rows", F.lit(0)).cast("long").alias("failed_rows"),
-        F.lit(measured_at).cast("timestamp").alias("measured_at"),
+def to_judgement_summary(df: DataFrame) -> DataFrame:
+    """Judged rows → one row: how many were judged, accepted, quarantined and left pending, the span
+    of the accepted ones, and per rule (a column named after it) how many rows failed it."""
+    accepted = (F.size("failed_rules") == 0) & ~F.col("_is_pending")
+    return df.agg(
+        F.count(F.lit(1)).alias("judged"),
+        F.count(F.when(accepted, 1)).alias("accepted"),
+        F.count(F.when(F.size("failed_rules") > 0, 1)).alias("quarantined"),
+        F.count(F.when(F.col("_is_pending"), 1)).alias("pending"),
+        F.min(F.when(accepted, F.col("timestamp"))).alias("first_accepted"),
+        F.max(F.when(accepted, F.col("timestamp"))).alias("last_accepted"),
+        *[F.count(F.when(F.array_contains("failed_rules", rule), 1)).alias(rule) for rule in RULES],
     )
 
 

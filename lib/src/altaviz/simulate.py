@@ -1,7 +1,8 @@
 """Seeded, reproducible fleet and sensor simulation, built as Spark columns (never row by row).
 
-Every reading is a pure function of (seed, compressor, step): noise comes from hashing those,
-so the output does not depend on partitioning, core count or where it runs.
+Every reading is a pure function of (seed, compressor, time since the fleet epoch): noise comes
+from hashing those, so the output does not depend on partitioning, core count, where it runs or how
+the days are cut into batches — thirty one-day batches land exactly the readings of one 30-day batch.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from altaviz.schemas import RAW_COMPRESSORS, RAW_SENSOR_READINGS, RAW_STATIONS
 
 _BASELINES = (
     "unit int, compressor_id string, vib_base double, temp_base double, suction_base double, "
-    "discharge_base double, hp_base double, flow_base double, phase double, onset_step double, failure_step double"
+    "discharge_base double, hp_base double, flow_base double, phase double, onset_s double, failure_s double"
 )
+
+DAY_S = 86_400
 
 # Where a failing unit's signals end up at the failure time (beyond the critical limits).
 VIBRATION_AT_FAILURE_MMS = 9.5
@@ -33,6 +36,7 @@ DISCHARGE_TEMP_AT_FAILURE_F = 368.0
 class SimulationPlan:
     """Everything that decides the simulated batch; its hash names the batch."""
 
+    epoch: datetime
     start: datetime
     days: float
     interval_minutes: int
@@ -49,6 +53,7 @@ class SimulationPlan:
     def batch_id(self) -> str:
         canonical = json.dumps(
             {
+                "epoch": self.epoch.isoformat(),
                 "start": self.start.isoformat(),
                 "days": self.days,
                 "interval": self.interval_minutes,
@@ -107,9 +112,13 @@ def fleet_compressors(config: AltavizConfig, n_compressors: int, stations: list[
 
 
 def _operating_baselines(compressors: list[dict], plan: SimulationPlan) -> list[dict]:
-    """Per-unit healthy operating point, and its degradation window in steps (if scheduled)."""
+    """Per-unit healthy operating point, and its degradation window in epoch seconds (if scheduled).
+
+    A unit's operating point depends on the seed and its place in the fleet only, so every batch
+    continues the same unit, and a fleet grown by new units keeps the old ones as they were.
+    """
     rng = random.Random(plan.seed + 2)
-    steps_per_day = 24 * 60 / plan.interval_minutes
+    epoch_s = plan.epoch.timestamp()
     schedule = {f.compressor_id: f for f in plan.failures}
     rows = []
     for idx, comp in enumerate(compressors):
@@ -125,18 +134,18 @@ def _operating_baselines(compressors: list[dict], plan: SimulationPlan) -> list[
                 "hp_base": comp["rated_horsepower"] * rng.uniform(0.72, 0.88),
                 "flow_base": rng.uniform(8000.0, 12000.0),
                 "phase": rng.uniform(0.0, 2 * math.pi),
-                "onset_step": failure.degradation_start_day * steps_per_day if failure else None,
-                "failure_step": failure.failure_day * steps_per_day if failure else None,
+                "onset_s": epoch_s + failure.degradation_start_day * DAY_S if failure else None,
+                "failure_s": epoch_s + failure.failure_day * DAY_S if failure else None,
             }
         )
     return rows
 
 
 def _gaussian(seed: int, tag: str) -> Column:
-    """Standard normal noise from hashes of (seed, unit, step, tag): Box-Muller on two uniforms."""
+    """Standard normal noise from hashes of (seed, unit, time, tag): Box-Muller on two uniforms."""
 
     def uniform(salt: str) -> Column:
-        h = F.xxhash64(F.lit(seed), F.col("unit"), F.col("step"), F.lit(tag + salt))
+        h = F.xxhash64(F.lit(seed), F.col("unit"), F.col("ts_s"), F.lit(tag + salt))
         return (F.pmod(h, F.lit(1 << 53)).cast("double") + 0.5) / float(1 << 53)
 
     normal = F.sqrt(-2.0 * F.log(uniform("a"))) * F.cos(2 * math.pi * uniform("b"))
@@ -146,16 +155,14 @@ def _gaussian(seed: int, tag: str) -> Column:
 
 def with_degradation_progress(df: DataFrame) -> DataFrame:
     """Adds ``progress``: 0 while healthy, rising linearly to 1 at failure, held at 1 after it."""
-    raw = (F.col("step") - F.col("onset_step")) / (F.col("failure_step") - F.col("onset_step"))
-    progress = F.when(F.col("onset_step").isNull(), F.lit(0.0)).otherwise(
-        F.least(F.greatest(raw, F.lit(0.0)), F.lit(1.0))
-    )
+    raw = (F.col("ts_s") - F.col("onset_s")) / (F.col("failure_s") - F.col("onset_s"))
+    progress = F.when(F.col("onset_s").isNull(), F.lit(0.0)).otherwise(F.least(F.greatest(raw, F.lit(0.0)), F.lit(1.0)))
     return df.withColumn("progress", progress)
 
 
-def with_sensor_values(df: DataFrame, seed: int, interval_minutes: int) -> DataFrame:
+def with_sensor_values(df: DataFrame, seed: int, epoch: datetime) -> DataFrame:
     """Physics-flavoured signals: vibration grows exponentially, temperature linearly, pressure oscillates."""
-    hours = F.col("step") * (interval_minutes / 60.0)
+    hours = (F.col("ts_s") - F.lit(int(epoch.timestamp()))) / 3600.0
     line_pack = F.sin(2 * math.pi * hours / 12.0 + F.col("phase"))  # 12-hour pipeline pressure cycle
     diurnal = F.sin(2 * math.pi * (F.hour("timestamp") - 9) / 24.0)  # hottest mid-afternoon
     p = F.col("progress")
@@ -189,31 +196,38 @@ def simulate_readings(spark: SparkSession, plan: SimulationPlan, compressors: li
     grid = (
         spark.range(0, len(compressors) * n_steps)
         .select((F.col("id") / n_steps).cast("int").alias("unit"), (F.col("id") % n_steps).alias("step"))
-        .withColumn(
-            "timestamp",
-            F.timestamp_seconds(F.lit(int(plan.start.timestamp())) + F.col("step") * (plan.interval_minutes * 60)),
-        )
+        .withColumn("ts_s", F.lit(int(plan.start.timestamp())) + F.col("step") * (plan.interval_minutes * 60))
+        .withColumn("timestamp", F.timestamp_seconds("ts_s"))
     )
     readings = (
         grid.join(F.broadcast(baselines), "unit")
         .transform(with_degradation_progress)
-        .transform(with_sensor_values, seed=plan.seed, interval_minutes=plan.interval_minutes)
+        .transform(with_sensor_values, seed=plan.seed, epoch=plan.epoch)
     )
     rounded = [F.round(F.col(f.name), 3).alias(f.name) for f in RAW_SENSOR_READINGS.fields[2:]]
     return readings.select("compressor_id", "timestamp", *rounded)
 
 
 def ground_truth(plan: SimulationPlan) -> list[dict]:
-    """Which unit degrades and fails when: the answer key the alerts are judged against."""
-    return [
-        {
-            "compressor_id": f.compressor_id,
-            "degradation_start": plan.start + timedelta(days=f.degradation_start_day),
-            "failure_at": plan.start + timedelta(days=f.failure_day),
-            "batch_id": plan.batch_id,
-        }
-        for f in plan.failures
-    ]
+    """Which unit degrades and fails when, for the degradations this batch's window overlaps: the
+    answer key the alerts are judged against."""
+    end = plan.start + timedelta(days=plan.days)
+    truth = []
+    for f in plan.failures:
+        onset, failure = (
+            plan.epoch + timedelta(days=f.degradation_start_day),
+            plan.epoch + timedelta(days=f.failure_day),
+        )
+        if onset < end and failure >= plan.start:
+            truth.append(
+                {
+                    "compressor_id": f.compressor_id,
+                    "degradation_start": onset,
+                    "failure_at": failure,
+                    "batch_id": plan.batch_id,
+                }
+            )
+    return truth
 
 
 def stations_frame(spark: SparkSession, stations: list[dict]) -> DataFrame:

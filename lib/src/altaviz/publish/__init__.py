@@ -1,21 +1,28 @@
-"""05_publish: the serving tables, built from the lakehouse and upserted into the serving database.
+"""05_publish: what changed in the lakehouse since the last publish, upserted into the serving database.
 
 The target is chosen by configuration, never by code: ``DB_TYPE=azure_sql`` publishes to Azure SQL,
 otherwise PostgreSQL at ``DATABASE_URL``, or the embedded PostgreSQL when nothing is configured.
+
+Each serving table comes from one lakehouse table. The serving database remembers, per source table,
+the Delta version it last published (``publish_watermarks``); a publish reads the change data feed
+from there to the current version, so its cost follows the change, not the history. A database that
+has never seen this lakehouse (no watermark, or the source table was recreated) gets a full snapshot.
+Every table and its watermark are written in one transaction: a dashboard never sees half a publish,
+and a publish that fails leaves the watermark where it was, so the next one sends the changes again.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from pyspark.sql import DataFrame, SparkSession
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import TimestampType
 
 from altaviz import lakehouse
 from altaviz.config import AltavizConfig
@@ -29,14 +36,21 @@ class ServingDatabase(Protocol):
 
     def apply_schema(self) -> None: ...
 
+    def transaction(self) -> AbstractContextManager[None]: ...
+
     def upsert(
-        self,
-        table: str,
-        columns: Sequence[str],
-        key: Sequence[str],
-        rows: Iterable[Sequence[object]],
-        touch_updated_at: bool,
-    ) -> int: ...
+        self, table: str, columns: Sequence[str], key: Sequence[str], rows: pa.Table, touch_updated_at: bool
+    ) -> int:
+        """Inserts new keys and updates changed rows; returns rows inserted or changed."""
+        ...
+
+    def delete(self, table: str, key: Sequence[str], keys: pa.Table, unless_referenced_by: str | None) -> int: ...
+
+    def watermark(self, source: str) -> tuple[str, int] | None:
+        """(Delta table id, version) last published from ``source``, if any."""
+        ...
+
+    def set_watermark(self, source: str, table_id: str, version: int) -> None: ...
 
     def close(self) -> None: ...
 
@@ -48,19 +62,28 @@ class ServingTable:
     name: str
     key: tuple[str, ...]
     columns: tuple[str, ...]
+    # The lakehouse table it mirrors (None: built by the publisher itself).
+    source: str | None = None
     touch_updated_at: bool = True
+    # A table whose rows reference this one: a row something references is kept when its source
+    # row is deleted (an alert an operator acted on keeps its audit trail).
+    referenced_by: str | None = None
 
 
 SERVING_TABLES = {
     t.name: t
     for t in (
         ServingTable(
-            "stations", ("station_id",), ("station_id", "station_name", "basin", "city", "latitude", "longitude")
+            "stations",
+            ("station_id",),
+            ("station_id", "station_name", "basin", "city", "latitude", "longitude"),
+            source="silver_stations",
         ),
         ServingTable(
             "compressors",
             ("compressor_id",),
             ("compressor_id", "station_id", "model", "rated_horsepower", "install_date"),
+            source="silver_compressors",
         ),
         ServingTable("sensor_thresholds", ("sensor",), ("sensor", "direction", "warning", "critical", "unit")),
         ServingTable(
@@ -86,6 +109,7 @@ SERVING_TABLES = {
                 "pressure_status",
                 "health_status",
             ),
+            source="gold_hourly_readings",
         ),
         # Operator-owned columns (status, acknowledged_*, resolved_*, operator_note) are absent on
         # purpose: a republish can never undo an acknowledgement.
@@ -108,17 +132,21 @@ SERVING_TABLES = {
                 "last_value",
                 "reading_count",
             ),
+            source="gold_alert_episodes",
+            referenced_by="alert_events",
         ),
         ServingTable(
             "data_quality_metrics",
             ("run_id", "table_name", "metric"),
             ("run_id", "table_name", "metric", "metric_value", "measured_at"),
+            source="gold_data_quality",
             touch_updated_at=False,
         ),
         ServingTable(
             "quarantine_rule_counts",
             ("run_id", "rule"),
             ("run_id", "rule", "failed_rows", "measured_at"),
+            source="silver_rule_counts",
             touch_updated_at=False,
         ),
         ServingTable("pipeline_runs", ("run_id",), ("run_id", "status", "started_at", "finished_at", "duration_s")),
@@ -161,18 +189,15 @@ def open_serving_database(target: str = "", settings: Mapping[str, str] | None =
         db.close()
 
 
-def _serving_rows(df: DataFrame, columns: Sequence[str]) -> Iterator[tuple]:
-    """Streams rows to the driver; timestamps as ISO-8601 text with offset, so no client timezone
-    can shift them on the way into the database."""
-    types = {f.name: f.dataType for f in df.schema.fields}
-    exprs = [
-        F.date_format(c, "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX").alias(c)
-        if isinstance(types[c], TimestampType)
-        else F.col(c)
-        for c in columns
-    ]
-    for row in df.select(*exprs).toLocalIterator():
-        yield tuple(row)
+def to_arrow(df: DataFrame, columns: Sequence[str]) -> pa.Table:
+    """The frame's ``columns`` as an Arrow table (timestamps in UTC), built by Spark's Arrow transfer."""
+    return df.select(*columns).toArrow()
+
+
+def to_latest_changes(changes: DataFrame, key: Sequence[str]) -> DataFrame:
+    """Change-feed rows → the last change per key (``_change_type`` insert, update_postimage or delete)."""
+    newest = Window.partitionBy(*key).orderBy(F.col("_commit_version").desc())
+    return changes.withColumn("_rank", F.row_number().over(newest)).filter("_rank = 1").drop("_rank")
 
 
 def _thresholds_frame(spark: SparkSession, config: AltavizConfig) -> DataFrame:
@@ -180,44 +205,71 @@ def _thresholds_frame(spark: SparkSession, config: AltavizConfig) -> DataFrame:
     return spark.createDataFrame(rows, "sensor string, direction string, warning double, critical double, unit string")
 
 
-def serving_frames(spark: SparkSession, lh: Lakehouse, config: AltavizConfig, run_id: str) -> dict[str, DataFrame]:
-    """Lakehouse table → serving table, in foreign-key order."""
-    read = lambda name: lakehouse.read_table(spark, lh, name)  # noqa: E731
-    this_run = F.col("run_id") == run_id
-    return {
-        "stations": read("silver_stations"),
-        "compressors": read("silver_compressors"),
-        "sensor_thresholds": _thresholds_frame(spark, config),
-        "hourly_readings": read("gold_hourly_readings"),
-        "alerts": read("gold_alert_episodes"),
-        "data_quality_metrics": read("gold_data_quality").filter(this_run),
-        "quarantine_rule_counts": read("silver_rule_counts").filter(this_run),
-    }
+def _publish_source(spark: SparkSession, lh: Lakehouse, db: ServingDatabase, table: ServingTable) -> int:
+    """Upserts (and deletes) what changed in ``table.source`` since the last publish; moves its watermark."""
+    assert table.source is not None
+    found = lakehouse.identity(spark, lh, table.source)
+    if found is None:
+        return 0
+    table_id, current = found
+    mark = db.watermark(table.source)
+    if mark is not None and mark[0] == table_id and mark[1] == current:
+        return 0
+    if mark is not None and mark[0] == table_id and mark[1] < current:
+        try:
+            latest = to_latest_changes(lakehouse.read_changes(spark, lh, table.source, mark[1], current), table.key)
+            latest = latest.persist()
+            upserts = to_arrow(latest.filter(F.col("_change_type") != "delete"), table.columns)
+            deletes = to_arrow(latest.filter(F.col("_change_type") == "delete"), table.key)
+            latest.unpersist()
+        except Exception as err:  # change files vacuumed, or the feed not on for those versions
+            log.warning(
+                "%s: change feed from version %d unavailable (%s); publishing a full snapshot",
+                table.source,
+                mark[1],
+                err,
+            )
+            upserts, deletes = to_arrow(lakehouse.read_version(spark, lh, table.source, current), table.columns), None
+    else:
+        upserts, deletes = to_arrow(lakehouse.read_version(spark, lh, table.source, current), table.columns), None
+    changed = db.upsert(table.name, table.columns, table.key, upserts, table.touch_updated_at)
+    if deletes is not None and deletes.num_rows:
+        changed += db.delete(table.name, table.key, deletes, table.referenced_by)
+    db.set_watermark(table.source, table_id, current)
+    return changed
 
 
 def publish_tables(
     spark: SparkSession, lh: Lakehouse, config: AltavizConfig, db: ServingDatabase, run_id: str
 ) -> dict[str, int]:
-    """Upserts every serving table; returns rows inserted or changed per table."""
-    changed = {}
-    for name, frame in serving_frames(spark, lh, config, run_id).items():
-        table = SERVING_TABLES[name]
-        changed[name] = db.upsert(
-            table.name, table.columns, table.key, _serving_rows(frame, table.columns), table.touch_updated_at
-        )
-        log.info("published %s: %d rows inserted or changed", name, changed[name])
+    """Publishes every serving table that mirrors the lakehouse, in foreign-key order and in one
+    transaction; returns rows inserted, changed or deleted per table."""
+    changed: dict[str, int] = {}
+    with db.transaction():
+        for table in SERVING_TABLES.values():
+            if table.name == "sensor_thresholds":
+                thresholds = to_arrow(_thresholds_frame(spark, config), table.columns)
+                changed[table.name] = db.upsert(
+                    table.name, table.columns, table.key, thresholds, table.touch_updated_at
+                )
+            elif table.source is not None:
+                changed[table.name] = _publish_source(spark, lh, db, table)
+            else:
+                continue
+            log.info("published %s: %d rows inserted, changed or deleted", table.name, changed[table.name])
     return changed
 
 
 def publish_run_log(spark: SparkSession, lh: Lakehouse, db: ServingDatabase, run_id: str) -> None:
     """The run and its steps, from ``ops_run_steps``, for the dashboard's pipeline view."""
-    steps = lakehouse.read_table(spark, lh, "ops_run_steps").filter(F.col("run_id") == run_id)
+    steps = lakehouse.read(spark, lh, "ops_run_steps").filter(F.col("run_id") == run_id)
     run = steps.groupBy("run_id").agg(
         F.lit("succeeded").alias("status"),
         F.min("started_at").alias("started_at"),
         F.max("finished_at").alias("finished_at"),
         F.round(F.sum("duration_s"), 3).alias("duration_s"),
     )
-    for name, frame in (("pipeline_runs", run), ("pipeline_run_steps", steps)):
-        table = SERVING_TABLES[name]
-        db.upsert(table.name, table.columns, table.key, _serving_rows(frame, table.columns), table.touch_updated_at)
+    with db.transaction():
+        for name, frame in (("pipeline_runs", run), ("pipeline_run_steps", steps)):
+            table = SERVING_TABLES[name]
+            db.upsert(table.name, table.columns, table.key, to_arrow(frame, table.columns), table.touch_updated_at)

@@ -24,6 +24,9 @@ from importlib import resources
 from itertools import islice
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from altaviz import runtime
 
 log = logging.getLogger("altaviz.publish")
@@ -151,6 +154,49 @@ def merge_sql(
     return "\n".join(lines)
 
 
+def delete_sql(table: str, key: Sequence[str], unless_referenced_by: str | None) -> str:
+    """Deletes the target rows whose keys are in the stage, except rows another table refers to."""
+    on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key)
+    sql = f"DELETE t\nFROM {SCHEMA}.{quote(table)} AS t\nINNER JOIN {stage_name(table)} AS s ON {on}"
+    if unless_referenced_by:
+        refs = " AND ".join(f"r.{quote(k)} = t.{quote(k)}" for k in key)
+        sql += f"\nWHERE NOT EXISTS (SELECT 1 FROM {SCHEMA}.{quote(unless_referenced_by)} AS r WHERE {refs})"
+    return sql + ";"
+
+
+def watermark_sql() -> str:
+    return f"SELECT table_id, delta_version FROM {SCHEMA}.publish_watermarks WHERE source_table = ?;"
+
+
+def set_watermark_sql() -> str:
+    return "\n".join(
+        [
+            f"MERGE INTO {SCHEMA}.publish_watermarks WITH (HOLDLOCK) AS t",
+            "USING (SELECT ? AS source_table, ? AS table_id, ? AS delta_version) AS s",
+            "ON t.source_table = s.source_table",
+            "WHEN MATCHED THEN",
+            "    UPDATE SET t.table_id = s.table_id, t.delta_version = s.delta_version, "
+            "t.published_at = SYSDATETIMEOFFSET()",
+            "WHEN NOT MATCHED BY TARGET THEN",
+            "    INSERT (source_table, table_id, delta_version) VALUES (s.source_table, s.table_id, s.delta_version);",
+        ]
+    )
+
+
+def rows_for_odbc(rows: pa.Table, offset_columns: Iterable[str]) -> Iterator[tuple[object, ...]]:
+    """Arrow rows as Python tuples; offset columns as ISO-8601 text in UTC (``…+00:00``), which the
+    MERGE casts on the server, so no client time zone can shift them."""
+    offsets = set(offset_columns)
+    columns = []
+    for name in rows.column_names:
+        column = rows.column(name)
+        if name in offsets and pa.types.is_timestamp(column.type):
+            utc = pc.cast(column, pa.timestamp("us", tz="UTC"))
+            column = pc.binary_join_element_wise(pc.strftime(utc, format="%Y-%m-%dT%H:%M:%S"), "+00:00", "")
+        columns.append(column.to_pylist())
+    return zip(*columns, strict=True)
+
+
 def batched(rows: Iterable[Sequence[object]], size: int) -> Iterator[list[tuple[object, ...]]]:
     """Rows in lists of at most ``size``; the whole table is never held in memory."""
     if size < 1:
@@ -265,6 +311,7 @@ class AzureSqlDatabase:
         self.settings = settings
         self._conn = connection if connection is not None else connector(settings)
         self._offset_columns: dict[str, frozenset[str]] = {}
+        self._cursor: Any | None = None
 
     @classmethod
     def from_environment(cls, overrides: Mapping[str, str] | None = None) -> AzureSqlDatabase:
@@ -275,8 +322,12 @@ class AzureSqlDatabase:
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
-        """A cursor whose work commits together or rolls back together."""
-        cur = self._conn.cursor()
+        """A cursor whose work commits together or rolls back together; inside an outer transaction,
+        that one's cursor, committed with it."""
+        if self._cursor is not None:
+            yield self._cursor
+            return
+        cur = self._cursor = self._conn.cursor()
         try:
             yield cur
             self._conn.commit()
@@ -284,7 +335,13 @@ class AzureSqlDatabase:
             self._conn.rollback()
             raise
         finally:
+            self._cursor = None
             cur.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._transaction():
+            yield
 
     def apply_schema(self) -> None:
         with self._transaction() as cur:
@@ -300,13 +357,19 @@ class AzureSqlDatabase:
             self._offset_columns[table] = frozenset(c for c, kind in found.items() if kind in OFFSET_TYPES)
         return self._offset_columns[table]
 
+    def _stage(self, cur: Any, table: str, columns: Sequence[str], rows: pa.Table, offsets: frozenset[str]) -> int:
+        cur.execute(drop_stage_sql(table))
+        cur.execute(create_stage_sql(table, columns, offsets))
+        cur.fast_executemany = True  # one round trip per batch instead of one per row
+        insert = insert_stage_sql(table, columns)
+        staged = 0
+        for chunk in batched(rows_for_odbc(rows.select(list(columns)), offsets), self.settings.batch_size):
+            cur.executemany(insert, chunk)
+            staged += len(chunk)
+        return staged
+
     def upsert(
-        self,
-        table: str,
-        columns: Sequence[str],
-        key: Sequence[str],
-        rows: Iterable[Sequence[object]],
-        touch_updated_at: bool,
+        self, table: str, columns: Sequence[str], key: Sequence[str], rows: pa.Table, touch_updated_at: bool
     ) -> int:
         """Stages ``rows`` in batches, then MERGEs them in one statement, in one transaction.
 
@@ -314,19 +377,32 @@ class AzureSqlDatabase:
         """
         with self._transaction() as cur:
             offsets = self._offsets(cur, table)
-            cur.execute(drop_stage_sql(table))
-            cur.execute(create_stage_sql(table, columns, offsets))
-            cur.fast_executemany = True  # one round trip per batch instead of one per row
-            insert = insert_stage_sql(table, columns)
-            staged = 0
-            for chunk in batched(rows, self.settings.batch_size):
-                cur.executemany(insert, chunk)
-                staged += len(chunk)
+            staged = self._stage(cur, table, columns, rows, offsets)
             cur.execute(merge_sql(table, columns, key, touch_updated_at, offsets))
             changed = max(cur.rowcount, 0)
             cur.execute(drop_stage_sql(table))
         log.debug("%s: %d rows staged, %d inserted or changed", table, staged, changed)
         return changed
+
+    def delete(self, table: str, key: Sequence[str], keys: pa.Table, unless_referenced_by: str | None) -> int:
+        """Deletes the rows with these keys, except rows that ``unless_referenced_by`` still refers to."""
+        with self._transaction() as cur:
+            offsets = self._offsets(cur, table)
+            self._stage(cur, table, key, keys, offsets)
+            cur.execute(delete_sql(table, key, unless_referenced_by))
+            deleted = max(cur.rowcount, 0)
+            cur.execute(drop_stage_sql(table))
+        return deleted
+
+    def watermark(self, source: str) -> tuple[str, int] | None:
+        with self._transaction() as cur:
+            cur.execute(watermark_sql(), source)
+            row = cur.fetchone()
+        return None if row is None else (str(row[0]), int(row[1]))
+
+    def set_watermark(self, source: str, table_id: str, version: int) -> None:
+        with self._transaction() as cur:
+            cur.execute(set_watermark_sql(), source, table_id, version)
 
     def close(self) -> None:
         self._conn.close()
