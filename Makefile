@@ -7,7 +7,7 @@ LIB_SOURCES := $(shell find lib/src sql -type f -not -name '*.pyc' 2>/dev/null) 
 export ALTAVIZ_HOME ?= $(CURDIR)/.altaviz
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: setup run test test-python test-frontend lint wheel dashboard db-stop clean
+.PHONY: setup run maintain test test-python test-frontend lint wheel dashboard db-stop clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ setup: $(VENV)/.altaviz-installed
 
 run: setup
 	$(BIN)/altaviz run $(RUN_ARGS)
+
+# Weekly table maintenance (OPTIMIZE, then VACUUM with the configured retention): the Fabric
+# pipeline altaviz_maintenance, run locally.
+maintain: setup
+	$(BIN)/altaviz run --pipeline pipelines/altaviz_maintenance.DataPipeline/pipeline-content.json $(RUN_ARGS)
 
 test: test-python test-frontend
 

@@ -91,7 +91,8 @@ def test_dry_run_plans_every_item_in_publish_order_with_replacements(tmp_path, w
     assert [(i.type, i.name) for i in plan.items] == [
         ("Lakehouse", "altaviz_lakehouse"),
         ("Environment", "altaviz_env"),
-        *(("Notebook", n) for n in ("01_simulate", "02_bronze", "03_silver", "04_gold", "05_publish")),
+        *(("Notebook", n) for n in ("01_simulate", "02_bronze", "03_silver", "04_gold", "05_publish", "08_maintain")),
+        ("DataPipeline", "altaviz_maintenance"),
         ("DataPipeline", "altaviz_pipeline"),
     ]
     lakehouse = plan.item("Lakehouse", "altaviz_lakehouse")
@@ -126,6 +127,11 @@ def test_dry_run_plans_every_item_in_publish_order_with_replacements(tmp_path, w
     assert '"defaultValue": "altaviz-dev.database.windows.net"' in added
     assert '"defaultValue": "azure_sql"' in added
     assert "0000-0000-0000-000000000000" not in added
+    maintenance = "\n".join(
+        a for _, a in _file(plan, "DataPipeline", "altaviz_maintenance", "pipeline-content.json").changes
+    )
+    assert f'"notebookId": "{plan.item("Notebook", "08_maintain").target_id}"' in maintenance
+    assert f'"workspaceId": "{WORKSPACE}"' in maintenance
 
 
 def test_prod_gets_prod_values(tmp_path, wheel, sql_env, no_azure):
@@ -181,7 +187,7 @@ def test_cli_dry_run_prints_the_plan(tmp_path, wheel, sql_env, no_azure):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "would publish 8 items" in result.output
+    assert "would publish 10 items" in result.output
     assert "Environment altaviz_env" in result.output and wheel.name in result.output
     assert "DataPipeline altaviz_pipeline" in result.output
     assert '+ "defaultValue": "altaviz-dev.database.windows.net"' in result.output

@@ -30,6 +30,7 @@ PIPELINE = REPO / "pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 NOTEBOOKS = ["01_simulate", "02_bronze", "03_silver", "04_gold", "05_publish"]
+MAINTENANCE = REPO / "pipelines/altaviz_maintenance.DataPipeline/pipeline-content.json"
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,8 @@ def test_every_item_folder_has_a_valid_platform_file_and_the_expected_items(item
         ("Lakehouse", "altaviz_lakehouse"),
         ("Environment", "altaviz_env"),
         ("DataPipeline", "altaviz_pipeline"),
-        *(("Notebook", n) for n in NOTEBOOKS),
+        ("DataPipeline", "altaviz_maintenance"),
+        *(("Notebook", n) for n in [*NOTEBOOKS, "08_maintain"]),
     }
     # Every folder named like an item has a .platform (a folder without one is silently skipped by Fabric).
     for folder in ITEM_FOLDERS:
@@ -92,7 +94,7 @@ def test_read_platform_rejects_a_malformed_item(tmp_path):
 # ---------------------------------------------------------------- notebooks
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", [*NOTEBOOKS, "08_maintain"])
 def test_notebook_parses_round_trips_and_has_one_parameters_cell(name):
     text = notebook_source(name)
     nb = fabric_format.parse(text)
@@ -112,7 +114,7 @@ def test_notebook_parses_round_trips_and_has_one_parameters_cell(name):
     assert "def " not in text, "notebooks stay thin: logic lives in the wheel"
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", [*NOTEBOOKS, "08_maintain"])
 def test_notebook_metadata_names_the_default_lakehouse_and_the_environment(name, items):
     meta = fabric_format.parse(notebook_source(name)).metadata
     assert meta["kernel_info"]["name"] == "synapse_pyspark"
@@ -150,6 +152,16 @@ def test_every_activity_runs_an_existing_notebook_with_only_declared_parameters(
         assert not undeclared, f"{activity['name']} passes parameters {notebook} does not declare: {undeclared}"
         seen.append(notebook)
     assert sorted(seen) == NOTEBOOKS
+
+
+def test_the_maintenance_pipeline_runs_08_maintain_with_its_declared_parameters(items):
+    props = json.loads(MAINTENANCE.read_text(encoding="utf-8"))["properties"]
+    (activity,) = props["activities"]
+    notebook = by_type(items, "Notebook")["08_maintain"]
+    assert activity["name"] == "08_maintain" and activity["typeProperties"]["notebookId"] == notebook.logical_id
+    assert set(activity["typeProperties"]["parameters"]) <= declared_parameters("08_maintain")
+    used = set(re.findall(r"@pipeline\(\)\.parameters\.(\w+)", json.dumps(props["activities"])))
+    assert used == set(props["parameters"]) == {"retention_hours"}
 
 
 def test_pipeline_expressions_only_use_declared_pipeline_parameters():

@@ -96,5 +96,28 @@ def test_a_failing_stream_batch_raises_its_own_error(spark, tmp_path):
         lakehouse.process_available(stream, lh.checkpoint_path("t"), batch, "failing_batch")
     seen = []
     assert lakehouse.process_available(stream, lh.checkpoint_path("ok"), lambda f, i: seen.append(f.count()), "ok") == 1
-    assert seen == [1]
+    assert seen == [1]  # one micro-batch, with the one row
     assert lakehouse.process_available(stream, lh.checkpoint_path("ok"), lambda f, i: seen.append(f.count()), "ok") == 0
+
+
+def test_maintenance_compacts_small_files_without_changing_data_or_feeding_streams(spark, tmp_path):
+    from altaviz import jobs
+
+    lh = Lakehouse(str(tmp_path))
+    for i in range(4):  # four appends: four small files
+        lakehouse.append(_quality(spark, [(f"r{i}", "freshness_minutes", float(i))]), lh, "gold_data_quality")
+    stream = spark.readStream.format("delta").load(lh.table_path("gold_data_quality"))
+    assert lakehouse.process_available(stream, lh.checkpoint_path("q"), lambda f, i: None, "before") == 1
+    before = sorted(map(tuple, lakehouse.read(spark, lh, "gold_data_quality").collect()))
+
+    summary = jobs.run_maintain(spark, run_id="m-1", lakehouse_root=str(tmp_path))
+
+    assert summary["gold_data_quality"] == {"files_added": 1, "files_removed": 4}
+    assert summary["retention_hours"] == 168
+    assert sorted(map(tuple, lakehouse.read(spark, lh, "gold_data_quality").collect())) == before
+    redelivered = []
+    lakehouse.process_available(stream, lh.checkpoint_path("q"), lambda f, i: redelivered.append(f.count()), "after")
+    assert sum(redelivered) == 0  # the compaction commit is no new data for the stream
+    assert lakehouse.read(spark, lh, "ops_run_steps").filter("step = '08_maintain'").count() == 1
+    with pytest.raises(ValueError, match="below 168 h"):
+        jobs.run_maintain(spark, run_id="m-2", retention_hours=24, lakehouse_root=str(tmp_path))

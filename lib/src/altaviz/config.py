@@ -122,7 +122,8 @@ class Windows(_Strict):
 
 
 class LakehouseSettings(_Strict):
-    vacuum_retention_hours: int = Field(ge=1)
+    # Delta's default retention is the floor: less could delete files a running reader still needs.
+    vacuum_retention_hours: int = Field(ge=168)
 
 
 class AltavizConfig(_Strict):

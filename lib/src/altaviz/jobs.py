@@ -44,6 +44,7 @@ from altaviz.schemas import (
     RAW_SENSOR_READINGS,
     RAW_STATIONS,
     SILVER_RULE_COUNTS,
+    TABLES,
     level_column,
 )
 
@@ -56,6 +57,8 @@ RAW_SOURCES = {
     "compressors": (RAW_COMPRESSORS, "bronze_compressors"),
 }
 FLEET_MANIFEST = "simulator/fleet.json"
+# Delta's own default: VACUUM below it could delete files a running reader or stream still needs.
+MIN_VACUUM_RETENTION_HOURS = 168
 
 
 @dataclass
@@ -679,3 +682,40 @@ def run_publish(
         # After the step is recorded, so the run log in the database includes publishing itself.
         publish_run_log(spark, lh, db, run_id)
     return {**step.detail, "refresh": refresh_after_publish(semantic_model)}
+
+
+# ---------------------------------------------------------------- 08_maintain
+
+
+def run_maintain(
+    spark: SparkSession,
+    *,
+    run_id: str,
+    retention_hours: int = 0,
+    lakehouse_root: str = "",
+    config_path: str = "",
+) -> dict[str, Any]:
+    """Table maintenance (its own weekly pipeline): compacts each table's small files (OPTIMIZE),
+    then deletes files no version within the retention still needs (VACUUM). Both leave the data
+    as it is: compaction commits carry no data change, so no stream or change feed sees them."""
+    lh, config = _setup(lakehouse_root, config_path)
+    retention = retention_hours or config.lakehouse.vacuum_retention_hours
+    if retention < MIN_VACUUM_RETENTION_HOURS:
+        raise ValueError(
+            f"retention_hours={retention} is below {MIN_VACUUM_RETENTION_HOURS} h: a stream or a reader that "
+            "started before a rewrite could lose files it still needs"
+        )
+    summary: dict[str, Any] = {"retention_hours": retention}
+    with recorded_step(spark, lh, run_id, "08_maintain") as step:
+        for name in TABLES:
+            if not lakehouse.table_exists(spark, lh, name):
+                continue
+            with progress.phase(spark, "08_maintain", f"{name}: compacting and vacuuming") as maintaining:
+                compacted = lakehouse.optimize(spark, lh, name)
+                lakehouse.vacuum(spark, lh, name, retention)
+                maintaining.rows = compacted["files_removed"]
+            summary[name] = compacted
+        step.rows_in = sum(v["files_removed"] for k, v in summary.items() if isinstance(v, dict))
+        step.rows_out = sum(v["files_added"] for k, v in summary.items() if isinstance(v, dict))
+        step.detail = dict(summary)
+    return summary

@@ -110,7 +110,6 @@ def _build_local_spark() -> SparkSession:
         .config("spark.sql.session.timeZone", "UTC")
         # Delta rebuilds table state with 50 tasks by default: far too many for 2 local cores.
         .config("spark.databricks.delta.snapshotPartitions", "2")
-        .config("spark.databricks.delta.retentionDurationCheck.enabled", "false")
     )
     jars = _cached_delta_jars()
     if jars:
