@@ -6,6 +6,7 @@ import os
 from datetime import UTC, datetime
 
 import pytest
+
 from altaviz.config import AltavizConfig, load_config
 
 
@@ -41,5 +42,5 @@ def silver_frame(spark, rows):
         unit, when, *values = row
         values = [*values, *(2.5, 250.0, 60.0, 1000.0, 1200.0, 9000.0)[len(values) :]]
         when = when if when.tzinfo else when.replace(tzinfo=UTC)
-        out.append((unit, when, *values, f"r{i}", "f", "b", "s", when.date()))
+        out.append((unit, when, *values, f"r{i}", "s", when.date()))
     return spark.createDataFrame(out, SILVER_SENSOR_READINGS)

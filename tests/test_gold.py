@@ -1,9 +1,10 @@
 from datetime import datetime, timedelta
 
 import pytest
+from pyspark.sql import functions as F
+
 from altaviz import gold
 from altaviz.schemas import GOLD_HOURLY_READINGS, GOLD_SENSOR_FEATURES
-from pyspark.sql import functions as F
 
 from .conftest import silver_frame
 
@@ -152,7 +153,7 @@ def test_window_means_are_exact_over_micro_units(spark):
         [("COMP-001", T0 + timedelta(minutes=m), v) for m, v in ((0, 0.1), (10, 0.2), (20, 0.7))],
         "compressor_id string, timestamp timestamp, x double",
     )
-    out = df.select("timestamp", gold.trailing_mean("x", 3600).alias("m"), gold.change_over("x", 600).alias("d"))
+    out = df.transform(gold.with_trailing_means, {"m": ("x", 3600)}).transform(gold.with_change_over, "x", 600, "d")
     rows = {r["timestamp"]: r for r in out.collect()}
     assert rows[T0 + timedelta(minutes=20)]["m"] == 1.0 / 3  # (0.1 + 0.2 + 0.7) / 3, no float drift
     assert rows[T0 + timedelta(minutes=20)]["d"] == pytest.approx(0.5)  # 0.7 now − 0.2 ten minutes ago

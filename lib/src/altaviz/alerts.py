@@ -79,37 +79,43 @@ def with_sensor_levels(df: DataFrame, thresholds: dict[str, Threshold], rules: A
 
 
 def to_sensor_levels_long(features: DataFrame, thresholds: dict[str, Threshold]) -> DataFrame:
-    """One row per compressor, timestamp and alerting sensor: ``sensor``, ``signal``, ``level``, ``limit``."""
-    parts = [
-        features.select(
-            "compressor_id",
-            "timestamp",
+    """The readings that make up alert episodes, one row per compressor, timestamp and alerting
+    sensor: ``sensor``, ``signal``, ``level``, ``prev_level`` (the reading before), the limits.
+
+    Only non-normal readings and the normal reading that clears each episode are kept: an episode
+    is built from those alone, and a healthy fleet has almost none. One pass over ``features``: the
+    sensors are unpivoted with an array of structs, not a union (which would sort it per sensor).
+    """
+    previous = features.select(
+        "*", *[F.lag(level_column(s)).over(by_unit_time()).alias(f"_prev_{level_column(s)}") for s in thresholds]
+    )
+    per_sensor = [
+        F.struct(
             F.lit(sensor).alias("sensor"),
             F.col(ALERT_SIGNALS[sensor]).alias("signal"),
             F.col(level_column(sensor)).alias("level"),
+            F.coalesce(F.col(f"_prev_{level_column(sensor)}"), F.lit(0)).alias("prev_level"),
             F.lit(t.direction).alias("direction"),
             F.lit(float(t.warning)).alias("warning"),
             F.lit(float(t.critical)).alias("critical"),
         )
         for sensor, t in thresholds.items()
     ]
-    result = parts[0]
-    for part in parts[1:]:
-        result = result.unionByName(part)
-    return result
+    return previous.select("compressor_id", "timestamp", F.inline(F.array(*per_sensor))).filter(
+        (F.col("level") > 0) | (F.col("prev_level") > 0)
+    )
 
 
 def to_alert_episodes(levels: DataFrame) -> DataFrame:
-    """Collapses per-reading levels into episodes (grain: compressor, sensor, opening time).
-
-    The first row of each compressor and sensor is taken to follow a normal level: callers start
-    ``levels`` at a normal reading or at the opening of the episode in progress.
+    """Collapses episode readings (``to_sensor_levels_long``) into episodes (grain: compressor,
+    sensor, opening time). An episode opens at a non-normal reading after a normal one and clears at
+    the next normal reading; callers start ``levels`` at a normal reading or at the opening of the
+    episode in progress.
     """
     ordered = Window.partitionBy("compressor_id", "sensor").orderBy("timestamp")
     marked = (
         levels.withColumn("_next_ts", F.lead("timestamp").over(ordered))
-        .withColumn("_prev_level", F.coalesce(F.lag("level").over(ordered), F.lit(0)))
-        .withColumn("_opens", ((F.col("level") > 0) & (F.col("_prev_level") == 0)).cast("int"))
+        .withColumn("_opens", ((F.col("level") > 0) & (F.col("prev_level") == 0)).cast("int"))
         .withColumn("_episode", F.sum("_opens").over(ordered.rowsBetween(Window.unboundedPreceding, 0)))
         .filter(F.col("level") > 0)
     )

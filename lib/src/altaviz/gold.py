@@ -28,46 +28,104 @@ LOOKBACK = timedelta(hours=24)
 # Window means are exact: values are summed as integer micro-units, so a mean over a window is the
 # same number whichever earlier readings a run happened to read (and needs O(1) work per reading).
 _MICRO = 1_000_000
+# Window frames are ranges over unix microseconds.
+_US_PER_S = 1_000_000
 
 
-def _upto(offset_seconds: int) -> Window:
-    """This compressor's readings from its first one up to ``offset_seconds`` from now (inclusive)."""
-    return by_unit_time().rangeBetween(Window.unboundedPreceding, offset_seconds * 1_000_000)
+def _upto(offset_micros: int) -> Window:
+    """This compressor's readings from its first one up to ``offset_micros`` from now (inclusive)."""
+    return by_unit_time().rangeBetween(Window.unboundedPreceding, offset_micros)
 
 
-def trailing_mean(column: str, seconds: int) -> Column:
-    """Mean of ``column`` over the same compressor's readings in the ``seconds`` up to and including
-    this one, as the difference of two running sums: O(n), where a sliding window re-adds every
-    reading in it for every reading."""
-    micro = F.round(F.col(column) * _MICRO).cast("long")
-    total = F.sum(micro).over(_upto(0)) - F.coalesce(F.sum(micro).over(_upto(-seconds)), F.lit(0))
-    count = F.count(micro).over(_upto(0)) - F.count(micro).over(_upto(-seconds))
-    return total.cast("double") / (count * _MICRO).cast("double")
+# Feature → (sensor, trailing window in seconds).
+TRAILING_MEANS = {
+    "vibration_1hr_mean": ("vibration_mms", HOUR),
+    "temp_1hr_mean": ("discharge_temp_f", HOUR),
+    "temp_4hr_mean": ("discharge_temp_f", 4 * HOUR),
+    "discharge_pressure_1hr_mean": ("discharge_pressure_psi", HOUR),
+    "suction_pressure_1hr_mean": ("suction_pressure_psi", HOUR),
+    "pressure_24hr_mean": ("discharge_pressure_psi", 24 * HOUR),
+}
 
 
-def change_over(column: str, seconds: int) -> Column:
-    """Now minus the oldest reading at most ``seconds`` old: the reading after the last one older
-    than that (or the compressor's first reading when there is none)."""
-    following = F.lead(column).over(by_unit_time())
-    oldest_inside = F.coalesce(F.last(following).over(_upto(-(seconds + 1))), F.first(column).over(_upto(0)))
+def with_trailing_means(df: DataFrame, means: dict[str, tuple[str, int]]) -> DataFrame:
+    """Adds each mean of ``means`` (feature → (column, seconds)): the column's mean over the same
+    compressor's readings in the seconds up to and including this one.
+
+    Computed as the difference of two running sums (all readings so far, minus those older than the
+    window): O(n), where a sliding window re-adds every reading in it for every reading. Sums are in
+    integer micro-units, so a mean is the same number whichever earlier readings a run happened to
+    read. In: compressor_id, timestamp, the columns (no nulls: silver has none). Grain unchanged.
+    """
+    running = _with_micro_units(df, means).select("*", *_running_sums(means))
+    return running.select(*df.columns, *_trailing_means(means))
+
+
+def with_change_over(df: DataFrame, column: str, seconds: int, name: str) -> DataFrame:
+    """Adds ``name``: now minus the oldest reading at most ``seconds`` old — the reading after the
+    last one older than that (or the compressor's first reading when there is none)."""
+    following = df.select("*", *_change_over_inputs(column))
+    return following.select(*df.columns, _change_over(column, seconds).alias(name))
+
+
+def _with_micro_units(df: DataFrame, means: dict[str, tuple[str, int]]) -> DataFrame:
+    columns = sorted({c for c, _ in means.values()})
+    return df.select("*", *[F.rint(F.col(c) * _MICRO).cast("long").alias(f"_micro_{c}") for c in columns])
+
+
+def _running_sums(means: dict[str, tuple[str, int]]) -> list[Column]:
+    """Each running sum and count the means need, once (a window expression written twice is
+    computed twice)."""
+    columns = sorted({c for c, _ in means.values()})
+    windows = sorted({w for _, w in means.values()})
+    # Readings at least w old: the window is (now - w, now].
+    sums = [F.count(F.lit(1)).over(_upto(0)).alias("_n_now")]
+    sums += [F.sum(f"_micro_{c}").over(_upto(0)).alias(f"_sum_now_{c}") for c in columns]
+    sums += [F.count(F.lit(1)).over(_upto(-w * _US_PER_S)).alias(f"_n_{w}") for w in windows]
+    sums += [
+        F.sum(f"_micro_{c}").over(_upto(-w * _US_PER_S)).alias(f"_sum_{w}_{c}") for c, w in sorted(set(means.values()))
+    ]
+    return sums
+
+
+def _trailing_means(means: dict[str, tuple[str, int]]) -> list[Column]:
+    return [
+        (
+            (F.col(f"_sum_now_{c}") - F.coalesce(F.col(f"_sum_{w}_{c}"), F.lit(0))).cast("double")
+            / ((F.col("_n_now") - F.col(f"_n_{w}")) * _MICRO).cast("double")
+        ).alias(name)
+        for name, (c, w) in means.items()
+    ]
+
+
+def _change_over_inputs(column: str) -> list[Column]:
+    return [
+        F.lead(column).over(by_unit_time()).alias(f"_following_{column}"),
+        F.first(column).over(_upto(0)).alias(f"_first_{column}"),
+    ]
+
+
+def _change_over(column: str, seconds: int) -> Column:
+    # The reading after the last one more than ``seconds`` old: the oldest in [now - seconds, now].
+    last_outside = F.last(f"_following_{column}").over(_upto(-(seconds * _US_PER_S + 1)))
+    oldest_inside = F.coalesce(last_outside, F.col(f"_first_{column}"))
     return F.col(column) - oldest_inside
 
 
 def with_rolling_features(df: DataFrame) -> DataFrame:
     """Adds trailing means, the 1-hour temperature change and the pressure differential.
 
-    In: compressor_id, timestamp, sensor columns. Grain unchanged (one row per reading).
+    In: compressor_id, timestamp, sensor columns. Grain unchanged (one row per reading). Two window
+    passes over one sort: running sums first, then the differences that need them.
     """
-    return df.select(
-        "*",
-        trailing_mean("vibration_mms", HOUR).alias("vibration_1hr_mean"),
-        trailing_mean("discharge_temp_f", HOUR).alias("temp_1hr_mean"),
-        trailing_mean("discharge_temp_f", 4 * HOUR).alias("temp_4hr_mean"),
-        trailing_mean("discharge_pressure_psi", HOUR).alias("discharge_pressure_1hr_mean"),
-        trailing_mean("suction_pressure_psi", HOUR).alias("suction_pressure_1hr_mean"),
-        trailing_mean("discharge_pressure_psi", 24 * HOUR).alias("pressure_24hr_mean"),
+    running = _with_micro_units(df, TRAILING_MEANS).select(
+        "*", *_running_sums(TRAILING_MEANS), *_change_over_inputs("discharge_temp_f")
+    )
+    return running.select(
+        *df.columns,
+        *_trailing_means(TRAILING_MEANS),
         # Change over the last hour: now minus the oldest reading inside the hour (°F per hour).
-        change_over("discharge_temp_f", HOUR).alias("temp_1hr_delta"),
+        _change_over("discharge_temp_f", HOUR).alias("temp_1hr_delta"),
         (F.col("discharge_pressure_psi") - F.col("suction_pressure_psi")).alias("pressure_differential"),
     )
 

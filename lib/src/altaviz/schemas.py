@@ -87,19 +87,15 @@ BRONZE_COMPRESSORS = StructType([*RAW_COMPRESSORS.fields, *INGEST_METADATA_FIELD
 SILVER_STATIONS = StructType([StructField("station_id", StringType(), False), *RAW_STATIONS.fields[1:]])
 SILVER_COMPRESSORS = StructType([StructField("compressor_id", StringType(), False), *RAW_COMPRESSORS.fields[1:]])
 
-_LINEAGE_FIELDS = [
-    StructField("_record_id", StringType(), False),
-    StructField("_source_file", StringType(), False),
-    StructField("_ingest_run_id", StringType(), False),
-    StructField("_silver_run_id", StringType(), False),
-]
-
+# Silver keeps the bronze record id (which leads to the file and ingestion run) and the run that
+# judged it; quarantine keeps the whole lineage, for whoever has to chase a bad delivery.
 SILVER_SENSOR_READINGS = StructType(
     [
         StructField("compressor_id", StringType(), False),
         StructField("timestamp", TimestampType(), False),
         *SENSOR_FIELDS,
-        *_LINEAGE_FIELDS,
+        StructField("_record_id", StringType(), False),
+        StructField("_silver_run_id", StringType(), False),
         READING_DATE,
     ]
 )
@@ -107,7 +103,10 @@ SILVER_SENSOR_READINGS = StructType(
 SILVER_QUARANTINE_READINGS = StructType(
     [
         *RAW_SENSOR_READINGS.fields,
-        *_LINEAGE_FIELDS,
+        StructField("_record_id", StringType(), False),
+        StructField("_source_file", StringType(), False),
+        StructField("_ingest_run_id", StringType(), False),
+        StructField("_silver_run_id", StringType(), False),
         StructField("failed_rules", ArrayType(StringType(), False), False),
     ]
 )

@@ -4,23 +4,29 @@ Each bronze row ends in exactly one place: silver, quarantine with the list of r
 (for a reading whose next reading has not arrived yet) pending until the next batch judges it.
 Every rule looks only at earlier data and the next reading, so the same readings are judged the
 same whether they arrive in one batch or in thirty.
+
+The judgement works on one frame, the *pool*: the new rows and the readings judged before them
+(history), partitioned by compressor and sorted once by hour and time. Duplicates, neighbours and
+the trailing statistics of the spike check are all windows over that one order, so a fleet-month
+is shuffled and sorted once, and no per-reading result is joined back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from altaviz.config import SENSOR_COLUMNS, Validation
-from altaviz.schemas import BRONZE_SENSOR_READINGS, RAW_SENSOR_READINGS, SILVER_SENSOR_READINGS
+from altaviz.schemas import BRONZE_SENSOR_READINGS, SILVER_QUARANTINE_READINGS, SILVER_SENSOR_READINGS
 
-_HOUR = 3600
 KEY = ("compressor_id", "timestamp")
 ROW_RULES = ("missing_value", "out_of_range", "unknown_compressor", "future_timestamp")
 RULES = (*ROW_RULES, "duplicate_reading", "outlier_4sigma")
+# What the judgement carries per row; the rest of a bronze row is looked up by _record_id at the end.
+JUDGED_COLUMNS = (*KEY, *SENSOR_COLUMNS, "_record_id", "_ingested_at")
+_MICRO = 1_000_000
 
 
 def _flag(rule: str) -> str:
@@ -38,7 +44,7 @@ def with_row_rule_flags(
     latest_allowed = now + timedelta(minutes=validation.future_tolerance_minutes)
     return (
         df.join(F.broadcast(known), "compressor_id", "left")
-        .withColumn(_flag("missing_value"), _any([F.col(c).isNull() for c in RAW_SENSOR_READINGS.fieldNames()]))
+        .withColumn(_flag("missing_value"), _any([F.col(c).isNull() for c in (*KEY, *SENSOR_COLUMNS)]))
         .withColumn(_flag("out_of_range"), F.coalesce(_any(out_of_range), F.lit(False)))
         .withColumn(_flag("unknown_compressor"), F.col("compressor_id").isNotNull() & F.col("_is_known").isNull())
         .withColumn(_flag("future_timestamp"), F.coalesce(F.col("timestamp") > F.lit(latest_allowed), F.lit(False)))
@@ -46,109 +52,156 @@ def with_row_rule_flags(
     )
 
 
-def with_duplicate_flag(df: DataFrame, existing_keys: DataFrame) -> DataFrame:
-    """Flags every copy of a key after the first ingested, and keys already judged (``existing_keys``).
+def to_judgement_pool(flagged: DataFrame, history: DataFrame) -> DataFrame:
+    """New rows (with their row-rule flags) and ``history`` (readings judged before, which passed
+    every rule) in one frame, partitioned by compressor and sorted in the pool's order.
+
+    Adds ``_is_new``, ``_passes`` (the row rules), ``_hour`` (hours since 1970) and ``_us`` (microseconds).
+    """
+    flags = [_flag(r) for r in ROW_RULES]
+    new = flagged.select(*JUDGED_COLUMNS, *flags, F.lit(True).alias("_is_new"))
+    old = history.select(
+        *KEY,
+        *SENSOR_COLUMNS,
+        "_record_id",
+        F.lit(None).cast("timestamp").alias("_ingested_at"),
+        *[F.lit(False).alias(f) for f in flags],
+        F.lit(False).alias("_is_new"),
+    )
+    return (
+        new.unionByName(old)
+        .withColumn("_passes", ~_any([F.col(f) for f in flags]))
+        .withColumn("_us", F.unix_micros("timestamp"))
+        .withColumn("_hour", F.floor(F.unix_seconds("timestamp") / 3600))
+        .repartition("compressor_id")
+        .sortWithinPartitions("compressor_id", *_pool_order())
+    )
+
+
+def _pool_order() -> list[Column]:
+    """The pool's order: hour, time, then how copies of one key compete — what was judged before
+    first, then a copy that passes the row rules, then the first ingested."""
+    return [F.col(c) for c in ("_hour", "_us", "_is_new")] + [
+        F.col("_passes").desc(),
+        F.col("_ingested_at"),
+        F.col("_record_id"),
+    ]
+
+
+def _in_pool_order() -> Window:
+    return Window.partitionBy("compressor_id").orderBy(*_pool_order())
+
+
+def with_duplicate_flag(pool: DataFrame) -> DataFrame:
+    """Flags every copy of a key after the first that passes the row rules, including a new row
+    whose key was judged before (rule ``duplicate_reading``); adds ``_is_rejudged`` for a new row
+    that *is* a row judged before (the same record, replayed after a crash) and must be left out.
 
     Only rows passing the row rules compete for a key, so a broken row never displaces a good one.
     """
-    passes_row_rules = ~_any([F.col(_flag(r)) for r in ROW_RULES])
-    first_wins = Window.partitionBy(*KEY).orderBy(F.col("_passes").desc(), "_ingested_at", "_record_id")
-    held = existing_keys.select(*KEY).distinct().withColumn("_in_silver", F.lit(True))
-    return (
-        df.withColumn("_passes", passes_row_rules)
-        .join(held, list(KEY), "left")
-        .withColumn(
-            _flag("duplicate_reading"),
-            F.col("_passes") & ((F.row_number().over(first_wins) > 1) | F.col("_in_silver").isNotNull()),
-        )
-        .drop("_passes", "_in_silver")
+    previous = F.lag("_us").over(_in_pool_order())
+    same_key_before = F.coalesce(previous == F.col("_us"), F.lit(False))
+    return pool.withColumn(
+        _flag("duplicate_reading"), F.col("_is_new") & F.col("_passes") & same_key_before
+    ).withColumn(
+        "_is_rejudged",
+        F.col("_is_new")
+        & same_key_before
+        & F.coalesce(F.lag("_record_id").over(_in_pool_order()) == F.col("_record_id"), F.lit(False)),
     )
 
 
-def to_hourly_sensor_stats(pool: DataFrame, validation: Validation) -> DataFrame:
-    """Per compressor and hour with readings: the mean and standard deviation of each sensor over the
-    ``outlier_stats_hours`` complete hours before it, and how many readings they rest on.
-
-    In: compressor_id, timestamp, sensor columns. Out grain: (compressor_id, ``_hour``). Counts, sums
-    and sums of squares are taken once per unit-hour and combined over a window of hours, so the cost
-    is per hour, not per reading times its window.
-    """
-    sums = [F.sum(s).alias(f"_sum_{s}") for s in SENSOR_COLUMNS]
-    squares = [F.sum(F.col(s) * F.col(s)).alias(f"_sq_{s}") for s in SENSOR_COLUMNS]
-    hourly = pool.groupBy("compressor_id", F.date_trunc("hour", "timestamp").alias("_hour")).agg(
-        F.count(F.lit(1)).alias("_count"), *sums, *squares
-    )
-    trailing = (
-        Window.partitionBy("compressor_id")
-        .orderBy(F.col("_hour").cast("long"))
-        .rangeBetween(-validation.outlier_stats_hours * _HOUR, -_HOUR)
-    )
-    totals = [c for c in hourly.columns if c.startswith(("_count", "_sum_", "_sq_"))]
-    windowed = hourly.select("compressor_id", "_hour", *[F.sum(c).over(trailing).alias(c) for c in totals])
-    stats = [F.col("compressor_id"), F.col("_hour"), F.col("_count").alias("_stats_n")]
-    for s in SENSOR_COLUMNS:
-        mean = F.try_divide(F.col(f"_sum_{s}"), F.col("_count"))
-        variance = F.try_divide(F.col(f"_sq_{s}"), F.col("_count")) - mean * mean
-        stats += [mean.alias(f"_mean_{s}"), F.sqrt(F.greatest(variance, F.lit(0.0))).alias(f"_std_{s}")]
-    return windowed.select(*stats)
+def _is_eligible() -> Column:
+    """A reading the spike check may use: it passes the row rules and is no duplicate."""
+    return F.col("_passes") & ~F.col(_flag("duplicate_reading"))
 
 
-def with_outlier_flag(df: DataFrame, history: DataFrame, validation: Validation) -> DataFrame:
-    """Flags spikes (rule ``outlier_4sigma``) and marks readings that must wait for their next one.
+def with_outlier_flag(eligible: DataFrame, validation: Validation) -> DataFrame:
+    """Over the eligible rows of the pool: flags spikes (rule ``outlier_4sigma``) and marks each
+    unit's newest reading (``_is_last``: no later one in the pool).
 
     A spike departs from its sensor's trailing mean and from both neighbouring readings of its unit,
     in the same direction, by more than ``outlier_sigma`` standard deviations of that sensor over the
-    trailing hours. A step (a trip, a setpoint change) or a ramp (degradation) departs from one
-    neighbour only, so it is never a spike.
-    Only earlier data and the next reading decide, so a day judged alone and the same day judged
-    inside a month give the same answer.
+    ``outlier_stats_hours`` complete hours before its own. A step (a trip, a setpoint change) or a
+    ramp (degradation) departs from one neighbour only, so it is never a spike. A neighbour further
+    than ``outlier_neighbour_gap_minutes`` away does not count.
 
-    ``history``: earlier judged readings around the new ones (neighbours and statistics). Adds
-    ``_fails_outlier_4sigma`` and ``_is_pending`` (no next reading yet, and the fleet's newest data is
-    still within ``outlier_neighbour_gap_minutes`` of this reading: judge it with the next batch).
+    The statistics are running sums by hour: counts and sums in exact integer micro-units, sums of
+    squares in doubles, so the cost is one pass over the sorted pool.
     """
-    eligible = ~_any([F.col(_flag(r)) for r in (*ROW_RULES, "duplicate_reading")])
-    pool = (
-        df.filter(eligible)
-        .select(*KEY, *SENSOR_COLUMNS, F.lit(True).alias("_is_new"))
-        .unionByName(history.select(*KEY, *SENSOR_COLUMNS, F.lit(False).alias("_is_new")))
-    )
-    stats = to_hourly_sensor_stats(pool, validation)
-    newest = pool.agg(F.max("timestamp").cast("long").alias("_fleet_newest"))
-    gap = int(validation.outlier_neighbour_gap_minutes * 60)
-    ordered = Window.partitionBy("compressor_id").orderBy("timestamp")
-    seconds = F.col("timestamp").cast("long")
-    prev_s, next_s = F.lag(seconds).over(ordered), F.lead(seconds).over(ordered)
-    has_prev = prev_s.isNotNull() & (seconds - prev_s <= gap)
-    has_next = next_s.isNotNull() & (next_s - seconds <= gap)
+    by_hour = Window.partitionBy("compressor_id").orderBy("_hour")
+    before_hour = by_hour.rangeBetween(Window.unboundedPreceding, -1)
+    before_window = by_hour.rangeBetween(Window.unboundedPreceding, -(validation.outlier_stats_hours + 1))
+    ordered = _in_pool_order()
+
+    # Every window aggregate once, as a column (Spark evaluates a repeated window expression again
+    # for each repetition); the statistics and tests below are plain arithmetic on these columns.
+    windows = [
+        F.count(F.lit(1)).over(before_hour).alias("_n_upto"),
+        F.count(F.lit(1)).over(before_window).alias("_n_before"),
+        F.lag("_us").over(ordered).alias("_prev_us"),
+        F.lead("_us").over(ordered).alias("_next_us"),
+    ]
+    for s in SENSOR_COLUMNS:
+        micro, square = F.rint(F.col(s) * _MICRO).cast("long"), F.col(s) * F.col(s)
+        windows += [
+            F.sum(micro).over(before_hour).alias(f"_sum_upto_{s}"),
+            F.sum(micro).over(before_window).alias(f"_sum_before_{s}"),
+            F.sum(square).over(before_hour).alias(f"_sq_upto_{s}"),
+            F.sum(square).over(before_window).alias(f"_sq_before_{s}"),
+            F.lag(s).over(ordered).alias(f"_prev_{s}"),
+            F.lead(s).over(ordered).alias(f"_next_{s}"),
+        ]
+    aggregated = eligible.select("*", *windows)
+
+    n = F.col("_n_upto") - F.col("_n_before")
+    gap = _gap_us(validation)
+    has_neighbours = (F.col("_us") - F.col("_prev_us") <= gap) & (F.col("_next_us") - F.col("_us") <= gap)
     k = validation.outlier_sigma
     departures = []
     for s in SENSOR_COLUMNS:
-        x, band = F.col(s), k * F.col(f"_std_{s}")
-        off_mean = x - F.col(f"_mean_{s}")
-        off_prev, off_next = x - F.lag(s).over(ordered), x - F.lead(s).over(ordered)
+        x = F.col(s)
+        total = (F.col(f"_sum_upto_{s}") - F.coalesce(F.col(f"_sum_before_{s}"), F.lit(0))).cast("double")
+        squares = F.col(f"_sq_upto_{s}") - F.coalesce(F.col(f"_sq_before_{s}"), F.lit(0.0))
+        mean = F.when(n > 0, total / (n * _MICRO).cast("double"))
+        variance = F.when(n > 0, squares / n.cast("double")) - mean * mean
+        band = k * F.sqrt(F.greatest(variance, F.lit(0.0)))
+        off_mean, off_prev, off_next = x - mean, x - F.col(f"_prev_{s}"), x - F.col(f"_next_{s}")
         above = (off_mean > band) & (off_prev > band) & (off_next > band)
         below = (off_mean < -band) & (off_prev < -band) & (off_next < -band)
         departures.append((band > 0) & (above | below))
-    scored = (
-        pool.withColumn("_hour", F.date_trunc("hour", "timestamp"))
-        .join(stats, ["compressor_id", "_hour"], "left")
-        .crossJoin(F.broadcast(newest))
-        .select(
-            *KEY,
-            "_is_new",
-            ((F.col("_stats_n") >= validation.outlier_min_readings) & has_prev & has_next & _any(departures)).alias(
-                _flag("outlier_4sigma")
-            ),
-            (next_s.isNull() & (F.col("_fleet_newest") - seconds <= gap)).alias("_is_pending"),
-        )
-        .filter("_is_new")
-        .drop("_is_new")
+    spike = (n >= validation.outlier_min_readings) & F.coalesce(has_neighbours & _any(departures), F.lit(False))
+    return aggregated.select(
+        *eligible.columns,
+        spike.alias(_flag("outlier_4sigma")),
+        F.col("_next_us").isNull().alias("_is_last"),
     )
-    judged = df.join(scored, list(KEY), "left")
-    return judged.withColumn(
-        _flag("outlier_4sigma"), eligible & F.coalesce(F.col(_flag("outlier_4sigma")), F.lit(False))
-    ).withColumn("_is_pending", eligible & F.coalesce(F.col("_is_pending"), F.lit(False)))
+
+
+def _gap_us(validation: Validation) -> int:
+    return int(validation.outlier_neighbour_gap_minutes * 60 * _MICRO)
+
+
+def with_pending_flag(judged: DataFrame, newest: DataFrame, validation: Validation) -> DataFrame:
+    """Adds ``_is_pending``: a unit's newest eligible reading waits for its successor while the
+    fleet's newest reading (``newest``: one row, ``_fleet_newest`` in microseconds) is within
+    ``outlier_neighbour_gap_minutes`` of it; a unit that has gone quiet for longer is judged
+    without one."""
+    waiting = F.col("_is_last") & (F.col("_fleet_newest") - F.col("_us") <= _gap_us(validation))
+    return (
+        judged.crossJoin(F.broadcast(newest))
+        .withColumn("_is_pending", F.coalesce(waiting, F.lit(False)))
+        .drop("_fleet_newest", "_is_last")
+    )
+
+
+def to_fleet_newest(flagged: DataFrame, history: DataFrame) -> DataFrame:
+    """The newest reading of the fleet that passes the row rules (a duplicate shares its original's
+    time, so this is the newest eligible reading), in microseconds, as one row."""
+    passing = flagged.filter(~_any([F.col(_flag(r)) for r in ROW_RULES])).select("timestamp")
+    return passing.unionByName(history.select("timestamp")).agg(
+        F.max(F.unix_micros("timestamp")).alias("_fleet_newest")
+    )
 
 
 def judge_readings(
@@ -157,19 +210,27 @@ def judge_readings(
     history: DataFrame,
     validation: Validation,
     now: datetime,
-    checkpoint: Callable[[DataFrame], DataFrame] = lambda df: df,
 ) -> DataFrame:
-    """Bronze rows → the same rows with ``failed_rules`` and ``_is_pending``: every rule, in order.
+    """Bronze rows → their verdicts: ``JUDGED_COLUMNS`` with ``failed_rules`` and ``_is_pending``,
+    every rule in order. Rows judged before (a batch replayed after a crash) are left out.
 
-    ``history``: readings already judged around the candidates (silver, and quarantined spikes),
-    the keys a candidate duplicates and the neighbours and statistics of the spike check.
-    ``checkpoint`` materialises the row-level verdicts before the spike check reads them several
-    times (the job passes a local checkpoint; by default the plan is left whole).
+    ``history``: readings judged before around the candidates (silver, and quarantined spikes) with
+    their ``_record_id``: the keys a candidate duplicates, and the neighbours and statistics of the
+    spike check.
     """
-    flagged = candidates.transform(with_row_rule_flags, known_compressors, validation, now).transform(
-        with_duplicate_flag, history
+    flagged = candidates.transform(with_row_rule_flags, known_compressors, validation, now)
+    pool = to_judgement_pool(flagged, history).transform(with_duplicate_flag)
+    scored = pool.filter(_is_eligible()).transform(with_outlier_flag, validation)
+    rejected = pool.filter(~_is_eligible()).select(
+        "*", F.lit(False).alias(_flag("outlier_4sigma")), F.lit(False).alias("_is_last")
     )
-    return checkpoint(flagged).transform(with_outlier_flag, history, validation).transform(with_failed_rules)
+    return (
+        scored.unionByName(rejected)
+        .transform(with_pending_flag, to_fleet_newest(flagged, history), validation)
+        .filter(F.col("_is_new") & ~F.col("_is_rejudged"))
+        .transform(with_failed_rules)
+        .select(*JUDGED_COLUMNS, "failed_rules", "_is_pending")
+    )
 
 
 def with_failed_rules(df: DataFrame) -> DataFrame:
@@ -178,42 +239,38 @@ def with_failed_rules(df: DataFrame) -> DataFrame:
     return df.withColumn("failed_rules", F.array_compact(F.array(*names))).drop(*[_flag(r) for r in RULES])
 
 
-def filter_valid_readings(df: DataFrame, run_id: str) -> DataFrame:
+def filter_valid_readings(judged: DataFrame, run_id: str) -> DataFrame:
     """Rows that failed no rule and wait for nothing, in the silver schema."""
     return (
-        df.filter((F.size("failed_rules") == 0) & ~F.col("_is_pending"))
+        judged.filter((F.size("failed_rules") == 0) & ~F.col("_is_pending"))
         .withColumn("_silver_run_id", F.lit(run_id))
         .withColumn("reading_date", F.to_date("timestamp"))
         .select(*SILVER_SENSOR_READINGS.fieldNames())
     )
 
 
-def filter_pending_readings(df: DataFrame) -> DataFrame:
-    """Rows waiting for their next reading, as the bronze rows they are (judged again next batch)."""
-    return df.filter(F.col("_is_pending")).select(*BRONZE_SENSOR_READINGS.fieldNames())
-
-
-def filter_quarantined_readings(df: DataFrame, run_id: str) -> DataFrame:
-    """Rows that failed at least one rule, with their values as landed and the rules they failed."""
+def to_quarantined_readings(candidates: DataFrame, failures: DataFrame, run_id: str) -> DataFrame:
+    """The bronze rows of ``failures`` (``_record_id``, ``failed_rules``) as landed, with the rules
+    they failed, in the quarantine schema."""
     return (
-        df.filter(F.size("failed_rules") > 0)
+        candidates.join(failures.select("_record_id", "failed_rules"), "_record_id")
         .withColumn("_silver_run_id", F.lit(run_id))
-        .select(
-            *RAW_SENSOR_READINGS.fieldNames(),
-            "_record_id",
-            "_source_file",
-            "_ingest_run_id",
-            "_silver_run_id",
-            "failed_rules",
-        )
+        .select(*SILVER_QUARANTINE_READINGS.fieldNames())
     )
 
 
-def to_judgement_summary(df: DataFrame) -> DataFrame:
+def to_pending_readings(candidates: DataFrame, pending: DataFrame) -> DataFrame:
+    """The bronze rows of the ``pending`` record ids: judged again with the next batch."""
+    return candidates.join(pending.select("_record_id"), "_record_id", "left_semi").select(
+        *BRONZE_SENSOR_READINGS.fieldNames()
+    )
+
+
+def to_judgement_summary(judged: DataFrame) -> DataFrame:
     """Judged rows → one row: how many were judged, accepted, quarantined and left pending, the span
     of the accepted ones, and per rule (a column named after it) how many rows failed it."""
     accepted = (F.size("failed_rules") == 0) & ~F.col("_is_pending")
-    return df.agg(
+    return judged.agg(
         F.count(F.lit(1)).alias("judged"),
         F.count(F.when(accepted, 1)).alias("accepted"),
         F.count(F.when(F.size("failed_rules") > 0, 1)).alias("quarantined"),

@@ -204,7 +204,8 @@ def simulate_readings(spark: SparkSession, plan: SimulationPlan, compressors: li
         .transform(with_degradation_progress)
         .transform(with_sensor_values, seed=plan.seed, epoch=plan.epoch)
     )
-    rounded = [F.round(F.col(f.name), 3).alias(f.name) for f in RAW_SENSOR_READINGS.fields[2:]]
+    # Three decimals, as transmitters report; rint on the scaled value (round() works in BigDecimal).
+    rounded = [(F.rint(F.col(f.name) * 1000) / 1000).alias(f.name) for f in RAW_SENSOR_READINGS.fields[2:]]
     return readings.select("compressor_id", "timestamp", *rounded)
 
 
