@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 INGEST_METADATA = ("_record_id", "_source_file", "_ingested_at", "_ingest_run_id")
 
@@ -20,14 +21,28 @@ def with_ingest_metadata(df: DataFrame, data_columns: list[str], run_id: str) ->
     """Adds ``_record_id``, ``_ingested_at`` and ``_ingest_run_id`` to rows carrying ``_source_file``
     and ``_row_index``; keeps ``data_columns`` and the metadata, in that order.
 
-    ``_record_id`` hashes the file and the row's position in it: identical rows in one file stay
-    distinct records (so duplicates can be quarantined, not lost), and a re-read of the same file
-    yields the same ids. ``_ingested_at`` is the micro-batch's time (also in a continuous stream).
+    ``_record_id`` is the file (a 64-bit hash of its path, 16 hex digits) and the row's position in
+    it: identical rows in one file stay distinct records (so duplicates can be quarantined, not
+    lost), and a re-read of the same file yields the same ids. Short, because every layer carries it.
+    ``_ingested_at`` is the micro-batch's time (also in a continuous stream).
     """
-    origin = F.concat_ws("#", F.col("_source_file"), F.col("_row_index").cast("string"))
+    file_id = F.lpad(F.hex(F.xxhash64("_source_file")), 16, "0")
     return (
-        df.withColumn("_record_id", F.sha2(origin, 256))
+        df.withColumn("_record_id", F.concat_ws("-", file_id, F.col("_row_index").cast("string")))
         .withColumn("_ingested_at", F.current_timestamp())
         .withColumn("_ingest_run_id", F.lit(run_id))
         .select(*data_columns, *INGEST_METADATA)
     )
+
+
+def read_landed_files(spark: SparkSession, folder: str, schema: StructType, run_id: str) -> DataFrame:
+    """A stream of the Parquet files landed under ``folder`` (any depth) as bronze rows: each file
+    once, whatever its age, as long as the consuming query keeps its checkpoint."""
+    landed = (
+        spark.readStream.schema(schema)
+        .option("recursiveFileLookup", "true")
+        .option("pathGlobFilter", "*.parquet")
+        .option("maxFileAge", "3650d")
+        .parquet(folder)
+    )
+    return landed.transform(with_file_origin).transform(with_ingest_metadata, schema.fieldNames(), run_id)

@@ -107,6 +107,25 @@ def run(
         raise typer.Exit(1)
 
 
+@app.command()
+def ingest(
+    every: Annotated[int, typer.Option(min=1, help="Seconds between micro-batches.")] = 60,
+    home: Annotated[Path | None, typer.Option(help="State folder (default $ALTAVIZ_HOME or ./.altaviz).")] = None,
+) -> None:
+    """Keep ingesting newly landed raw files into bronze (02_bronze with continuous_seconds); Ctrl-C stops."""
+    import os
+
+    from altaviz import jobs
+
+    if home is not None:
+        os.environ["ALTAVIZ_HOME"] = str(home.resolve())
+    console.print(f"ingesting {runtime.lakehouse_root()}/Files/raw every {every} s; Ctrl-C stops")
+    try:
+        jobs.run_bronze(runtime.get_spark(), run_id=runtime.resolve_run_id(""), continuous_seconds=every)
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
 @db_app.command("start")
 def db_start(home: Annotated[Path | None, typer.Option()] = None) -> None:
     """Start (or attach to) the embedded PostgreSQL and print its URL."""

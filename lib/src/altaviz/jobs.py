@@ -33,7 +33,7 @@ from altaviz.alerts import (
     to_episode_starts,
     to_sensor_levels_long,
 )
-from altaviz.config import AltavizConfig, FailureSpec, load_config
+from altaviz.config import SENSOR_COLUMNS, AltavizConfig, FailureSpec, load_config
 from altaviz.lakehouse import Lakehouse
 from altaviz.schemas import (
     ALERT_SIGNALS,
@@ -44,6 +44,7 @@ from altaviz.schemas import (
     RAW_SENSOR_READINGS,
     RAW_STATIONS,
     SILVER_RULE_COUNTS,
+    SILVER_SENSOR_READINGS,
     TABLES,
     level_column,
 )
@@ -93,7 +94,7 @@ def recorded_step(spark: SparkSession, lh: Lakehouse, run_id: str, step: str) ->
 
 def _local_checkpoint(df: DataFrame) -> DataFrame:
     """Materialises a frame that later steps read several times, and cuts its plan short."""
-    return df.localCheckpoint(eager=True)
+    return df.localCheckpoint(eager=True, storageLevel=StorageLevel.DISK_ONLY)
 
 
 def _setup(lakehouse_root: str, config_path: str) -> tuple[Lakehouse, AltavizConfig]:
@@ -236,20 +237,6 @@ def run_simulate(
 # ---------------------------------------------------------------- 02_bronze
 
 
-def _ingestion_stream(spark: SparkSession, lh: Lakehouse, source: str, run_id: str) -> DataFrame:
-    """New Parquet files under Files/raw/<source> (any depth), as bronze rows."""
-    schema, _ = RAW_SOURCES[source]
-    landed = (
-        spark.readStream.schema(schema)
-        .option("recursiveFileLookup", "true")
-        .option("pathGlobFilter", "*.parquet")
-        # The stream remembers the files it has ingested; none is ever skipped for its age.
-        .option("maxFileAge", "3650d")
-        .parquet(lh.files_path(f"raw/{source}"))
-    )
-    return landed.transform(bronze.with_file_origin).transform(bronze.with_ingest_metadata, schema.fieldNames(), run_id)
-
-
 def run_bronze(
     spark: SparkSession,
     *,
@@ -273,7 +260,8 @@ def run_bronze(
                 log.info("%s: nothing landed yet under Files/raw/%s", source, source)
                 summary[table] = 0
                 continue
-            stream = _ingestion_stream(spark, lh, source, run_id)
+            schema, _ = RAW_SOURCES[source]
+            stream = bronze.read_landed_files(spark, lh.files_path(f"raw/{source}"), schema, run_id)
             queries.append(
                 (
                     table,
@@ -371,7 +359,9 @@ class SilverTotals:
         self.rules.update({rule: int(summary[rule]) for rule in silver.RULES})
 
 
-def _judged_nearby(spark: SparkSession, lh: Lakehouse, lo: datetime, hi: datetime, config: AltavizConfig):
+def _judged_nearby(
+    spark: SparkSession, lh: Lakehouse, lo: datetime, hi: datetime, config: AltavizConfig
+) -> tuple[DataFrame, DataFrame]:
     """Silver and quarantine rows around [lo, hi]: what the spike check's statistics and neighbours
     need, and what a replayed batch has already placed."""
     before = timedelta(hours=config.validation.outlier_stats_hours + 1)
@@ -396,35 +386,42 @@ def _silver_batch(
     totals: SilverTotals,
 ):
     columns = BRONZE_SENSOR_READINGS.fieldNames()
+    history_columns = [*silver.KEY, *SENSOR_COLUMNS, "_record_id"]
 
     def judge(new_rows: DataFrame, batch_id: int) -> None:
         incoming = new_rows.select(*columns).unionByName(lakehouse.read(spark, lh, "silver_pending_readings"))
-        incoming = incoming.persist(StorageLevel.DISK_ONLY)
         span = incoming.agg(F.min("timestamp").alias("lo"), F.max("timestamp").alias("hi")).first()
-        history = spark.createDataFrame([], RAW_SENSOR_READINGS)
-        candidates = incoming
+        history = spark.createDataFrame([], SILVER_SENSOR_READINGS).select(*history_columns)
+        placed = spark.createDataFrame([], "_record_id string")
         if span["lo"] is not None:
             accepted, quarantined = _judged_nearby(spark, lh, span["lo"], span["hi"], config)
-            # A batch replayed after a crash skips the rows it already placed.
-            placed = accepted.select("_record_id").unionByName(quarantined.select("_record_id"))
-            candidates = incoming.join(placed, "_record_id", "left_anti")
             spikes = quarantined.filter(F.col("failed_rules") == F.array(F.lit("outlier_4sigma")))
-            history = accepted.select(*RAW_SENSOR_READINGS.fieldNames()).unionByName(
-                spikes.select(*RAW_SENSOR_READINGS.fieldNames())
-            )
-        judged = silver.judge_readings(
-            candidates, compressors, history, config.validation, judged_at, checkpoint=_local_checkpoint
-        ).persist(StorageLevel.DISK_ONLY)
+            history = accepted.select(*history_columns).unionByName(spikes.select(*history_columns))
+            placed = quarantined.select("_record_id")
+        judged = _local_checkpoint(silver.judge_readings(incoming, compressors, history, config.validation, judged_at))
         summary = judged.transform(silver.to_judgement_summary).first()
         lakehouse.append(silver.filter_valid_readings(judged, run_id), lh, "silver_sensor_readings")
-        lakehouse.append(silver.filter_quarantined_readings(judged, run_id), lh, "silver_quarantine_readings")
+        if summary["quarantined"]:
+            failures = judged.filter(F.size("failed_rules") > 0).join(placed, "_record_id", "left_anti")
+            quarantine = silver.to_quarantined_readings(
+                incoming, _broadcast_if(failures, summary["quarantined"]), run_id
+            )
+            lakehouse.append(quarantine, lh, "silver_quarantine_readings")
         # Last: until it is rewritten, a replay still finds the rows that were pending before.
-        lakehouse.overwrite(silver.filter_pending_readings(judged), lh, "silver_pending_readings")
+        waiting = judged.filter(F.col("_is_pending"))
+        lakehouse.overwrite(
+            silver.to_pending_readings(incoming, _broadcast_if(waiting, summary["pending"])),
+            lh,
+            "silver_pending_readings",
+        )
         totals.add(summary)
-        judged.unpersist()
-        incoming.unpersist()
 
     return judge
+
+
+def _broadcast_if(frame: DataFrame, rows: int, limit: int = 1_000_000) -> DataFrame:
+    """A frame known to be small is joined by broadcast rather than by shuffling the other side."""
+    return F.broadcast(frame) if rows <= limit else frame
 
 
 def run_silver(
@@ -436,6 +433,9 @@ def run_silver(
     judged_at = _parse_time(now, "now") if now else datetime.now(UTC)
     totals = SilverTotals()
     with recorded_step(spark, lh, run_id, "03_silver") as step:
+        # Every output exists after a run, even one that quarantined or held back nothing.
+        for table in ("silver_sensor_readings", "silver_quarantine_readings", "silver_pending_readings"):
+            lakehouse.ensure_table(spark, lh, table)
         compressors = _refresh_registries(spark, lh)
         bronze_stream = spark.readStream.format("delta").load(lh.table_path("bronze_sensor_readings"))
         with progress.phase(spark, "03_silver", "judging new readings") as judging:
