@@ -537,18 +537,31 @@ def _widen(totals: GoldTotals, first: datetime | None, last: datetime | None) ->
 
 
 def _episode_levels(
-    spark: SparkSession, lh: Lakehouse, config: AltavizConfig, features: DataFrame, starts: DataFrame
+    spark: SparkSession,
+    lh: Lakehouse,
+    config: AltavizConfig,
+    features: DataFrame,
+    scope: DataFrame,
+    starts: DataFrame,
 ) -> DataFrame:
     """Alert levels from each (compressor, sensor)'s ``_episode_from`` on: the recomputed
-    ``features``, plus the stored gold rows of an episode that was already open before them."""
+    ``features``, plus, for a compressor with an episode open before its ``_level_from``, its
+    stored gold rows from that episode's opening up to ``_level_from``."""
+    reopening = (
+        starts.groupBy("compressor_id")
+        .agg(F.min("_episode_from").alias("_reopened_at"))
+        .join(scope.select("compressor_id", "_level_from"), "compressor_id")
+        .filter(F.col("_reopened_at") < F.col("_level_from"))
+    )
     rows = features
-    reopened = starts.agg(F.min("_episode_from")).first()[0]
-    recomputed_from = features.agg(F.min("timestamp")).first()[0]
-    if reopened is not None and recomputed_from is not None and reopened < recomputed_from:
+    earliest = reopening.agg(F.min("_reopened_at")).first()[0]
+    if earliest is not None:
         before = (
             lakehouse.read(spark, lh, "gold_sensor_features")
-            .filter(F.col("reading_date") >= reopened.date())
-            .join(features.select("compressor_id", "timestamp"), ["compressor_id", "timestamp"], "left_anti")
+            .filter(F.col("reading_date") >= _aware(earliest).date())
+            .join(F.broadcast(reopening), "compressor_id")
+            .filter((F.col("timestamp") >= F.col("_reopened_at")) & (F.col("timestamp") < F.col("_level_from")))
+            .drop("_reopened_at", "_level_from")
         )
         rows = rows.unionByName(before)
     return (
@@ -590,7 +603,7 @@ def _gold_batch(spark: SparkSession, lh: Lakehouse, config: AltavizConfig, compr
         if sensors:
             existing = lakehouse.read(spark, lh, "gold_alert_episodes")
             starts = to_episode_starts(scope, existing, sensors).persist(StorageLevel.MEMORY_AND_DISK)
-            levels = _episode_levels(spark, lh, config, features, starts)
+            levels = _episode_levels(spark, lh, config, features, scope, starts)
             changes = to_episode_changes(to_alert_episodes(levels), existing, starts)
             totals.episodes_changed += lakehouse.merge(
                 changes, lh, "gold_alert_episodes", delete_flag="_delete"
