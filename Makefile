@@ -7,7 +7,7 @@ LIB_SOURCES := $(shell find lib/src sql -type f -not -name '*.pyc' 2>/dev/null) 
 export ALTAVIZ_HOME ?= $(CURDIR)/.altaviz
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: setup run maintain test test-python test-frontend lint wheel dashboard db-stop clean
+.PHONY: setup run maintain bench test test-python test-frontend lint wheel dashboard db-stop clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ run: setup
 maintain: setup
 	$(BIN)/altaviz run --pipeline pipelines/altaviz_maintenance.DataPipeline/pipeline-content.json $(RUN_ARGS)
 
+# Fleet-scale benchmark (not part of `make test`; about 20 minutes): benchmarks/README.md.
+bench: setup
+	$(BIN)/pip install --quiet './lib[local,bench]'
+	$(BIN)/python benchmarks/bench.py $(SCENARIOS)
+
 test: test-python test-frontend
 
 test-python: setup
@@ -37,7 +42,7 @@ test-frontend: setup
 	@if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm test; fi
 
 lint: setup
-	$(BIN)/ruff check lib tests
+	$(BIN)/ruff check lib tests benchmarks
 
 wheel: setup
 	$(BIN)/python -m build --wheel --outdir dist lib

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 import pytest
+
 from altaviz import runtime
 from altaviz.publish import SERVING_TABLES, azure_sql
 from altaviz.publish.azure_sql import AzureSqlDatabase, AzureSqlSettings

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 import sqlglot
-from altaviz.publish import SERVING_TABLES, azure_sql
 from sqlfluff.core import FluffConfig, Linter
 from sqlglot import exp
+
+from altaviz.publish import SERVING_TABLES, azure_sql
 
 REPO = Path(__file__).resolve().parents[1]
 TSQL_FILE = REPO / "sql/azure_sql/001_schema.sql"

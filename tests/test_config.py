@@ -2,8 +2,9 @@ from importlib import resources
 
 import pytest
 import yaml
-from altaviz.config import load_config
 from pydantic import ValidationError
+
+from altaviz.config import load_config
 
 
 def _write(tmp_path, mutate):

@@ -8,9 +8,12 @@ from altaviz.schemas import TABLES
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_lakehouse_readme_lists_every_table():
+def test_lakehouse_readme_lists_every_table_with_its_key_write_mode_and_partitioning():
     readme = (REPO / "lakehouse/README.md").read_text()
-    assert all(f"`{name}`" in readme for name in TABLES)
+    rows = {line.split("|")[1].strip(" `"): line for line in readme.splitlines() if line.startswith("| `")}
+    for name, spec in TABLES.items():
+        cells = [cell.strip() for cell in rows[name].split("|")[1:-1]]
+        assert cells[1:4] == [", ".join(spec.key), spec.write, ", ".join(spec.partition_by) or "—"], name
 
 
 def test_readme_names_every_validation_rule_and_the_two_commands():

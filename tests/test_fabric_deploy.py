@@ -9,6 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
 from altaviz.cli import app
 from altaviz.fabric import deploy as fabric_deploy
 from altaviz.fabric.items import (
@@ -17,7 +19,6 @@ from altaviz.fabric.items import (
     assemble,
     find_items,
 )
-from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[1]
 WORKSPACE = "8d7a1c2e-0f4b-4e1a-9c3d-5b6a7e8f9012"

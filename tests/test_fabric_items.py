@@ -13,6 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from packaging.requirements import Requirement
+
 from altaviz import fabric_format
 from altaviz.fabric.items import (
     ENVIRONMENT_ITEM,
@@ -23,7 +25,6 @@ from altaviz.fabric.items import (
     find_items,
     read_platform,
 )
-from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parents[1]
 PIPELINE = REPO / "pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json"

@@ -4,11 +4,12 @@ idempotent appends, MERGE that rewrites only what changed, change feed, streams.
 from datetime import UTC, datetime
 
 import pytest
+from delta.tables import DeltaTable
+from pyspark.sql import functions as F
+
 from altaviz import lakehouse
 from altaviz.lakehouse import Lakehouse, SchemaMismatchError
 from altaviz.schemas import TABLES
-from delta.tables import DeltaTable
-from pyspark.sql import functions as F
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 

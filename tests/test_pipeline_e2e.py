@@ -15,9 +15,10 @@ import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from deltalake import DeltaTable
+
 from altaviz.config import SENSOR_COLUMNS
 from altaviz.schemas import TABLES
-from deltalake import DeltaTable
 
 pytestmark = pytest.mark.e2e
 

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 import pyarrow as pa
 import pytest
+
 from altaviz.publish import SERVING_TABLES
 from altaviz.publish.embedded import start_embedded_postgres, stop_embedded_postgres
 from altaviz.publish.postgres import PostgresDatabase

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from altaviz import runner
 from altaviz.expressions import ExpressionError, evaluate, resolve
 

@@ -1,10 +1,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pyspark.sql import functions as F
+
 from altaviz import simulate
 from altaviz.config import FailureSpec
 from altaviz.schemas import RAW_SENSOR_READINGS
-from pyspark.sql import functions as F
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
