@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from altaviz import runtime
@@ -20,10 +22,20 @@ def state_file(home: Path | None = None) -> Path:
     return (home or runtime.state_home()) / "state" / "database.json"
 
 
+def _pgserver() -> Any:
+    """pgserver, imported quietly: at import it asks platformdirs for a runtime folder, which warns
+    when XDG_RUNTIME_DIR is unset (containers, CI) before falling back to /tmp, as it should."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        import pgserver
+        import pgserver._commands
+
+    return pgserver
+
+
 def start_embedded_postgres(home: Path | None = None) -> str:
     """Starts (or attaches to) the embedded server under ``<home>/pgdata``; returns its URL."""
-    import pgserver
-
+    pgserver = _pgserver()
     home = home or runtime.state_home()
     pgdata = home / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -48,8 +60,7 @@ def start_embedded_postgres(home: Path | None = None) -> str:
 
 def stop_embedded_postgres(home: Path | None = None) -> bool:
     """Stops the embedded server if it runs; True when one was stopped."""
-    from pgserver._commands import pg_ctl
-
+    pg_ctl = _pgserver()._commands.pg_ctl
     pgdata = (home or runtime.state_home()) / "pgdata"
     if not (pgdata / "postmaster.pid").exists():
         return False
