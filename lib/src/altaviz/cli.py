@@ -78,6 +78,7 @@ def run(
     home: Annotated[Path | None, typer.Option(help="State folder (default $ALTAVIZ_HOME or ./.altaviz).")] = None,
 ) -> None:
     """Run the Fabric Data Pipeline definition locally with papermill."""
+    from altaviz.runlock import RunLockedError
     from altaviz.runner import PipelineError, run_pipeline
 
     home = (home or runtime.state_home()).resolve()
@@ -85,6 +86,9 @@ def run(
     def listener(event: str, data: dict[str, Any]) -> None:
         if event == "run_started":
             console.print(f"[bold]run {data['run_id']}[/] → executed notebooks and run.log in {data['run_dir']}")
+        elif event == "lock_cleared":
+            previous = f"run {data.get('run_id')} (pid {data.get('pid')})"
+            console.print(f"[yellow]{previous} was interrupted; its lock is cleared[/]")
         elif event == "activity_started":
             console.print(f"▶ {data['name']} {json.dumps(data['parameters'])}")
         elif event == "progress":
@@ -102,6 +106,9 @@ def run(
     except PipelineError as err:
         console.print(f"[red]pipeline error:[/] {err}")
         raise typer.Exit(2) from err
+    except RunLockedError as err:
+        console.print(f"[red]not started:[/] {err}")
+        raise typer.Exit(3) from err
     _print_summary(result, home)
     if not result.succeeded:
         raise typer.Exit(1)
@@ -116,12 +123,19 @@ def ingest(
     import os
 
     from altaviz import jobs
+    from altaviz.runlock import RunLockedError, exclusive_run
 
     if home is not None:
         os.environ["ALTAVIZ_HOME"] = str(home.resolve())
-    console.print(f"ingesting {runtime.lakehouse_root()}/Files/raw every {every} s; Ctrl-C stops")
+    run_id = runtime.resolve_run_id("")
+    # It shares 02_bronze's stream checkpoint, so it holds the state folder like a pipeline run.
     try:
-        jobs.run_bronze(runtime.get_spark(), run_id=runtime.resolve_run_id(""), continuous_seconds=every)
+        with exclusive_run(runtime.state_home().resolve(), run_id):
+            console.print(f"ingesting {runtime.lakehouse_root()}/Files/raw every {every} s; Ctrl-C stops")
+            jobs.run_bronze(runtime.get_spark(), run_id=run_id, continuous_seconds=every)
+    except RunLockedError as err:
+        console.print(f"[red]not started:[/] {err}")
+        raise typer.Exit(3) from err
     except KeyboardInterrupt:
         console.print("stopped")
 

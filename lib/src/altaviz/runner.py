@@ -28,7 +28,7 @@ from uuid import uuid4
 
 import nbformat
 
-from altaviz import fabric_format, progress, runtime
+from altaviz import fabric_format, progress, runlock, runtime
 from altaviz.expressions import resolve
 
 KERNEL = "python3"
@@ -288,15 +288,31 @@ def run_pipeline(
     run_id: str | None = None,
     listener: Listener | None = None,
 ) -> RunResult:
-    """Executes the pipeline; stops at the first failing activity, as Fabric does."""
+    """Executes the pipeline; stops at the first failing activity, as Fabric does. One run at a
+    time per state folder: raises ``runlock.RunLockedError`` while another run holds it."""
+    home = (home or runtime.state_home()).resolve()
+    run_id = run_id or new_run_id()
+    notify = listener or (lambda event, data: None)
+    with runlock.exclusive_run(home, run_id) as left_behind:
+        if left_behind:
+            notify("lock_cleared", left_behind)
+        return _run_holding_lock(pipeline_path, notebooks_dir, overrides or {}, home, run_id, notify)
+
+
+def _run_holding_lock(
+    pipeline_path: Path,
+    notebooks_dir: Path,
+    overrides: dict[str, str],
+    home: Path,
+    run_id: str,
+    notify: Listener,
+) -> RunResult:
     import papermill
     from papermill.engines import papermill_engines
     from papermill.exceptions import PapermillExecutionError
 
     definition = load_pipeline(pipeline_path)
     sources = notebook_sources(notebooks_dir)
-    home = (home or runtime.state_home()).resolve()
-    run_id = run_id or new_run_id()
     run_dir = home / "runs" / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     # The kernel inherits these: the same lakehouse and state folder, the venv's Python for workers.
@@ -306,14 +322,13 @@ def run_pipeline(
 
     context: dict[str, Any] = {
         "pipeline": {
-            "parameters": pipeline_parameters(definition, overrides or {}),
+            "parameters": pipeline_parameters(definition, overrides),
             "RunId": run_id,
             "TriggerTime": datetime.now(UTC).isoformat(),
             "Pipeline": pipeline_path.parent.name,
         },
         "activities": {},
     }
-    notify = listener or (lambda event, data: None)
     result = RunResult(run_id, run_dir)
     ordered = activity_order(definition.get("activities", []))
     for activity in ordered:
