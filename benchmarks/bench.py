@@ -203,21 +203,25 @@ def duckdb_reference(home: Path, run_id: str) -> dict[str, Any]:
         columns=["compressor_id", "timestamp", *FEATURES]
     )
     con.register("gold", gold)
-    diffs = ", ".join(f"max(abs(g.{f} - r.{f})) AS {f}" for f in FEATURES)
+    diffs = ", ".join(f"max(abs(g.{f} - r.{f}))" for f in FEATURES)
+    null_mismatches = " + ".join(f"count(*) FILTER (WHERE (g.{f} IS NULL) <> (r.{f} IS NULL))" for f in FEATURES)
     compared = con.execute(
-        f"""SELECT count(*) AS n, count(g.compressor_id) AS in_gold, {diffs}
+        f"""SELECT count(*), count(g.compressor_id), {null_mismatches}, {diffs}
             FROM reference r LEFT JOIN gold g USING (compressor_id, timestamp)
             WHERE r.timestamp >= ?::TIMESTAMPTZ""",
         [first_new],
     ).fetchall()[0]
-    n, in_gold, *max_diffs = compared
+    n, in_gold, nulls, *max_diffs = compared
+    gold_rows = con.execute("SELECT count(*) FROM gold WHERE timestamp >= ?::TIMESTAMPTZ", [first_new]).fetchall()[0][0]
     worst = max((d for d in max_diffs if d is not None), default=float("nan"))
     return {
         "input_rows": n_input,
         "compared_rows": n,
         "missing_in_gold": n - in_gold,
+        "extra_in_gold": gold_rows - in_gold,
+        "null_mismatches": nulls,
         "max_abs_diff": worst,
-        "equal": in_gold == n and worst <= TOLERANCE,
+        "equal": in_gold == n == gold_rows and nulls == 0 and worst <= TOLERANCE,
         "read_s": read_s,
         "compute_s": compute_s,
         "total_s": total_s,
@@ -244,6 +248,7 @@ def print_outcome(outcome: Outcome) -> None:
             f"(read {ref['read_s']:.1f} s, features {ref['compute_s']:.1f} s), "
             f"04_gold {gold_s:.1f} s, ratio {gold_s / ref['total_s']:.1f}×; "
             f"{ref['compared_rows']:,} rows compared, {ref['missing_in_gold']} missing in gold, "
+            f"{ref['extra_in_gold']} extra in gold, {ref['null_mismatches']} null mismatches, "
             f"max |difference| {ref['max_abs_diff']:.2e} → {'equal' if ref['equal'] else 'NOT EQUAL'} (≤ {TOLERANCE:g})"
         )
 
