@@ -208,9 +208,14 @@ def test_publish_passes_the_semantic_model_and_sql_settings():
 # ---------------------------------------------------------------- lakehouse and environment
 
 
-def test_lakehouse_item_definition():
+def test_lakehouse_item_is_a_lakehouse_without_schemas_where_tables_live_at_tables_name():
+    # fabric-cicd creates a schema-enabled lakehouse when the metadata names a defaultSchema, and
+    # there a table is Tables/<schema>/<name>; Altaviz addresses Tables/<name>.
     meta = json.loads((REPO / "lakehouse/altaviz_lakehouse.Lakehouse/lakehouse.metadata.json").read_text())
-    assert meta == {"defaultSchema": "dbo"}
+    assert "defaultSchema" not in meta
+    from altaviz.lakehouse import Lakehouse
+
+    assert Lakehouse("").table_path("gold_hourly_readings") == "Tables/gold_hourly_readings"
 
 
 def test_environment_item_pins_runtime_2_and_ships_environment_yml():

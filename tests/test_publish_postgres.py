@@ -150,3 +150,17 @@ def test_text_with_commas_quotes_and_empty_strings_survives_the_copy(db):
             'Hub "North", 2',
             "",
         )
+
+
+def test_in_fabric_without_a_serving_target_publishing_fails_with_what_to_set(monkeypatch, tmp_path):
+    from altaviz import runtime
+    from altaviz.publish import open_serving_database
+
+    monkeypatch.setattr(runtime, "in_fabric", lambda: True)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("DB_TYPE", raising=False)
+    monkeypatch.setenv("ALTAVIZ_HOME", str(tmp_path))
+    with pytest.raises(ValueError, match="serving_target=azure_sql"):
+        with open_serving_database(""):
+            pass
+    assert not (tmp_path / "pgdata").exists()  # no embedded server was started

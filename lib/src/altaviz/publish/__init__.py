@@ -24,7 +24,7 @@ import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from altaviz import lakehouse
+from altaviz import lakehouse, runtime
 from altaviz.config import AltavizConfig
 from altaviz.lakehouse import Lakehouse
 
@@ -171,6 +171,11 @@ def open_serving_database(target: str = "", settings: Mapping[str, str] | None =
         from altaviz.publish.postgres import PostgresDatabase
 
         url = os.environ.get("DATABASE_URL")
+        if not url and runtime.in_fabric():
+            raise ValueError(
+                "no serving database for this Fabric run: set the pipeline parameters serving_target=azure_sql, "
+                "sql_server and sql_database (the embedded PostgreSQL exists only in local runs)"
+            )
         if not url:
             from altaviz.publish.embedded import start_embedded_postgres
 
