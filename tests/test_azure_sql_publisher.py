@@ -277,6 +277,38 @@ def test_settings_from_environment_and_notebook_overrides(monkeypatch):
     )
 
 
+def test_notebook_parameters_stand_in_for_every_setting_and_unknown_ones_are_refused(monkeypatch):
+    for name in azure_sql.NOTEBOOK_PARAMETERS.values():
+        monkeypatch.delenv(name, raising=False)
+    overrides = azure_sql.overrides_from_parameters(
+        {
+            "sql_server": "nb.database.windows.net",
+            "sql_database": "nbdb",
+            "sql_auth": "service_principal",
+            "sql_driver": "ODBC Driver 17 for SQL Server",
+            "tenant_id": "tenant",
+            "client_id": "app",
+            "key_vault_url": "https://kv.vault.azure.net/",
+            "sql_client_secret_name": "sql-secret",
+        }
+    )
+    settings = AzureSqlSettings.from_environment(overrides)
+    assert (settings.server, settings.database, settings.auth, settings.driver) == (
+        "nb.database.windows.net",
+        "nbdb",
+        "service_principal",
+        "ODBC Driver 17 for SQL Server",
+    )
+    assert (settings.tenant_id, settings.client_id, settings.key_vault_url, settings.client_secret_name) == (
+        "tenant",
+        "app",
+        "https://kv.vault.azure.net/",
+        "sql-secret",
+    )
+    with pytest.raises(ValueError, match="unknown Azure SQL parameters"):
+        azure_sql.overrides_from_parameters({"sql_password": "x"})
+
+
 def test_settings_fail_fast_without_server_or_with_unknown_auth(monkeypatch):
     for name in ("AZURE_SQL_SERVER", "AZURE_SQL_DATABASE"):
         monkeypatch.delenv(name, raising=False)

@@ -197,12 +197,16 @@ def test_depends_on_is_a_chain_from_01_to_05():
     }
 
 
-def test_publish_passes_the_semantic_model_and_sql_settings():
+def test_publish_passes_the_semantic_model_and_every_azure_sql_setting():
+    from altaviz.publish.azure_sql import NOTEBOOK_PARAMETERS
+
     publish = next(a for a in pipeline()["activities"] if a["name"] == "05_publish")
     params = publish["typeProperties"]["parameters"]
-    for name in ("semantic_model", "sql_server", "sql_database"):
+    names = {"semantic_model", *NOTEBOOK_PARAMETERS}
+    for name in names:
         assert params[name]["value"]["value"] == f"@pipeline().parameters.{name}"
-    assert {"semantic_model", "sql_server", "sql_database", "target"} <= declared_parameters("05_publish")
+        assert name in pipeline()["parameters"]
+    assert names | {"target"} <= declared_parameters("05_publish")
 
 
 # ---------------------------------------------------------------- lakehouse and environment

@@ -42,6 +42,14 @@ run_id = ""  # the pipeline passes @pipeline().RunId; empty means an ad-hoc run
 target = ""  # "postgres" or "azure_sql"; empty uses DB_TYPE, then PostgreSQL
 sql_server = ""  # Azure SQL server (myserver.database.windows.net); empty uses AZURE_SQL_SERVER
 sql_database = ""  # Azure SQL database; empty uses AZURE_SQL_DATABASE
+# A Fabric notebook has no environment variables of its own: the rest of the Azure SQL settings come
+# as parameters too (empty: the environment variable named, then the default).
+sql_auth = ""  # identity | service_principal | default; empty: AZURE_SQL_AUTH, else identity in Fabric
+sql_driver = ""  # ODBC driver name; empty: AZURE_SQL_DRIVER, else "ODBC Driver 18 for SQL Server"
+tenant_id = ""  # service principal's tenant; empty: AZURE_TENANT_ID
+client_id = ""  # service principal's application id; empty: AZURE_CLIENT_ID
+key_vault_url = ""  # Key Vault holding the service principal's secret; empty: AZURE_KEY_VAULT_URL
+sql_client_secret_name = ""  # that secret's name; empty: AZURE_SQL_CLIENT_SECRET_NAME, else altaviz-sql-client-secret
 semantic_model = ""  # Power BI semantic model to refresh after publishing (Fabric only); empty: none
 
 # METADATA ********************
@@ -68,6 +76,12 @@ result = jobs.run_publish(
     target=target,
     sql_server=sql_server,
     sql_database=sql_database,
+    sql_auth=sql_auth,
+    sql_driver=sql_driver,
+    tenant_id=tenant_id,
+    client_id=client_id,
+    key_vault_url=key_vault_url,
+    sql_client_secret_name=sql_client_secret_name,
     semantic_model=semantic_model,
 )
 

@@ -671,20 +671,39 @@ def run_publish(
     target: str = "",
     sql_server: str = "",
     sql_database: str = "",
+    sql_auth: str = "",
+    sql_driver: str = "",
+    tenant_id: str = "",
+    client_id: str = "",
+    key_vault_url: str = "",
+    sql_client_secret_name: str = "",
     semantic_model: str = "",
 ) -> dict[str, Any]:
     """Sends what changed in the lakehouse since the serving database's last publish (embedded
     PostgreSQL by default), in one transaction; then, in Fabric, refreshes the lakehouse SQL endpoint
     metadata and the named semantic model.
 
-    ``sql_server`` / ``sql_database`` override ``AZURE_SQL_SERVER`` / ``AZURE_SQL_DATABASE``: a Fabric
-    notebook has no environment variables of its own, so the pipeline passes them as parameters.
+    ``sql_server``, ``sql_database``, ``sql_auth``, ``sql_driver``, ``tenant_id``, ``client_id``,
+    ``key_vault_url`` and ``sql_client_secret_name`` override the environment variables of
+    ``AzureSqlSettings.from_environment`` when non-empty: a Fabric notebook has no environment
+    variables of its own, so the pipeline passes them as parameters.
     """
-    from altaviz.publish import open_serving_database, publish_run_log, publish_tables
+    from altaviz.publish import azure_sql, open_serving_database, publish_run_log, publish_tables
     from altaviz.publish.semantic_link import refresh_after_publish
 
     lh, config = _setup(lakehouse_root, config_path)
-    settings = {"AZURE_SQL_SERVER": sql_server, "AZURE_SQL_DATABASE": sql_database}
+    settings = azure_sql.overrides_from_parameters(
+        {
+            "sql_server": sql_server,
+            "sql_database": sql_database,
+            "sql_auth": sql_auth,
+            "sql_driver": sql_driver,
+            "tenant_id": tenant_id,
+            "client_id": client_id,
+            "key_vault_url": key_vault_url,
+            "sql_client_secret_name": sql_client_secret_name,
+        }
+    )
     with open_serving_database(target, settings) as db:
         with recorded_step(spark, lh, run_id, "05_publish") as step:
             with progress.phase(spark, "05_publish", "publishing changes") as publishing:

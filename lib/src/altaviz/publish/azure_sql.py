@@ -34,6 +34,28 @@ log = logging.getLogger("altaviz.publish")
 SQL_AUDIENCE = "https://database.windows.net/"
 SQL_COPT_SS_ACCESS_TOKEN = 1256  # msodbcsql.h: pre-connect attribute carrying the Entra token
 DEFAULT_DRIVER = "ODBC Driver 18 for SQL Server"
+# 05_publish's notebook (and pipeline) parameters → the environment variables they stand in for:
+# a Fabric notebook has no environment of its own.
+NOTEBOOK_PARAMETERS = {
+    "sql_server": "AZURE_SQL_SERVER",
+    "sql_database": "AZURE_SQL_DATABASE",
+    "sql_auth": "AZURE_SQL_AUTH",
+    "sql_driver": "AZURE_SQL_DRIVER",
+    "tenant_id": "AZURE_TENANT_ID",
+    "client_id": "AZURE_CLIENT_ID",
+    "key_vault_url": "AZURE_KEY_VAULT_URL",
+    "sql_client_secret_name": "AZURE_SQL_CLIENT_SECRET_NAME",
+}
+
+
+def overrides_from_parameters(parameters: Mapping[str, str]) -> dict[str, str]:
+    """05_publish's parameters as the environment variables they override (for ``from_environment``)."""
+    unknown = sorted(set(parameters) - set(NOTEBOOK_PARAMETERS))
+    if unknown:
+        raise ValueError(f"unknown Azure SQL parameters {unknown}; known: {', '.join(NOTEBOOK_PARAMETERS)}")
+    return {NOTEBOOK_PARAMETERS[name]: value for name, value in parameters.items()}
+
+
 DEFAULT_BATCH_SIZE = 10_000
 SCHEMA = "dbo"
 # Timestamps arrive as ISO-8601 text with offset (see publish._serving_rows); they are staged as text
