@@ -222,6 +222,18 @@ def test_lakehouse_item_is_a_lakehouse_without_schemas_where_tables_live_at_tabl
     assert Lakehouse("").table_path("gold_hourly_readings") == "Tables/gold_hourly_readings"
 
 
+def test_environment_compute_is_a_valid_node_size_that_an_f2_capacity_can_run():
+    compute = yaml.safe_load((REPO / ENVIRONMENT_ITEM / "Setting/Sparkcompute.yml").read_text())
+    node_memory = {4: "28g", 8: "56g", 16: "112g", 32: "224g", 64: "400g"}  # Fabric's node sizes
+    for role in ("driver", "executor"):
+        assert node_memory[compute[f"{role}_cores"]] == compute[f"{role}_memory"], role
+    allocation = compute["dynamic_executor_allocation"]
+    assert 1 <= allocation["min_executors"] <= allocation["max_executors"]
+    # F2: 2 capacity units = 4 Spark VCores, and a job may burst to 3×.
+    most = compute["driver_cores"] + allocation["max_executors"] * compute["executor_cores"]
+    assert most <= 3 * 4
+
+
 def test_environment_item_pins_runtime_2_and_ships_environment_yml():
     env = REPO / ENVIRONMENT_ITEM
     compute = yaml.safe_load((env / "Setting/Sparkcompute.yml").read_text())
