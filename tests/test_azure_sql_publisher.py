@@ -425,15 +425,23 @@ def test_semantic_link_outside_fabric_logs_and_does_nothing(caplog):
     assert "not running in Microsoft Fabric" in caplog.text and "Altaviz Fleet Health" in caplog.text
 
 
-def test_semantic_link_in_fabric_refreshes_endpoint_and_model(monkeypatch):
-    from altaviz.publish import semantic_link
+class _Details:
+    def __init__(self, status, messages=None):
+        self.status, self.messages = status, messages
 
-    calls = []
 
+def _fake_fabric(calls, table_statuses, refresh_statuses):
     class SqlEndpoint:
         @staticmethod
         def refresh_sql_endpoint_metadata(warehouse, warehouse_type, workspace=None):
             calls.append(("endpoint", warehouse, warehouse_type, workspace))
+            return pa.table(
+                {
+                    "Table Name": [t for t, _, _ in table_statuses],
+                    "Status": [s for _, s, _ in table_statuses],
+                    "Error Message": [m for _, _, m in table_statuses],
+                }
+            ).to_pandas()
 
     class FakeFabric:
         sql_endpoint = SqlEndpoint
@@ -443,16 +451,66 @@ def test_semantic_link_in_fabric_refreshes_endpoint_and_model(monkeypatch):
             calls.append(("dataset", dataset, workspace))
             return "req-1"
 
+        @staticmethod
+        def get_refresh_execution_details(dataset, request_id, workspace=None):
+            calls.append(("poll", dataset, request_id))
+            return refresh_statuses.pop(0)
+
+    return FakeFabric
+
+
+def _in_fabric(monkeypatch, semantic_link, fabric):
     monkeypatch.setattr(runtime, "in_fabric", lambda: True)
     monkeypatch.setattr(
         runtime,
         "fabric_context",
         lambda: {"defaultLakehouseId": "lh", "currentWorkspaceId": "ws", "defaultLakehouseWorkspaceId": "ws"},
     )
-    monkeypatch.setattr(semantic_link, "_sempy_fabric", lambda: FakeFabric)
+    monkeypatch.setattr(semantic_link, "_sempy_fabric", lambda: fabric)
+    monkeypatch.setattr(semantic_link.time, "sleep", lambda seconds: None)
+
+
+def test_semantic_link_in_fabric_refreshes_endpoint_and_waits_for_the_model(monkeypatch):
+    from altaviz.publish import semantic_link
+
+    calls = []
+    fabric = _fake_fabric(
+        calls, [("gold_hourly_readings", "Success", None)], [_Details("Unknown"), _Details("Completed")]
+    )
+    _in_fabric(monkeypatch, semantic_link, fabric)
     result = semantic_link.refresh_after_publish("Altaviz Fleet Health")
-    assert calls == [("endpoint", "lh", "Lakehouse", "ws"), ("dataset", "Altaviz Fleet Health", None)]
-    assert result == {"sql_endpoint": "refreshed", "semantic_model": "refresh requested (req-1)"}
+    assert calls == [
+        ("endpoint", "lh", "Lakehouse", "ws"),
+        ("dataset", "Altaviz Fleet Health", None),
+        ("poll", "Altaviz Fleet Health", "req-1"),
+        ("poll", "Altaviz Fleet Health", "req-1"),
+    ]
+    assert result == {"sql_endpoint": "refreshed", "semantic_model": "refresh completed (req-1)"}
+
+
+def test_a_failed_model_refresh_or_table_sync_fails_the_publish(monkeypatch):
+    from altaviz.publish import semantic_link
+
+    failed = _Details("Failed", [{"Type": "Error", "Message": "column vibration_mean not found"}])
+    _in_fabric(monkeypatch, semantic_link, _fake_fabric([], [("t", "Success", None)], [failed]))
+    with pytest.raises(RuntimeError, match="ended Failed: .*vibration_mean not found"):
+        semantic_link.refresh_after_publish("Altaviz Fleet Health")
+
+    broken_table = [("gold_hourly_readings", "Failure", "Delta log unreadable"), ("t2", "Success", None)]
+    _in_fabric(monkeypatch, semantic_link, _fake_fabric([], broken_table, []))
+    with pytest.raises(RuntimeError, match="1 table\\(s\\): gold_hourly_readings: Delta log unreadable"):
+        semantic_link.refresh_after_publish("")
+
+
+def test_a_model_refresh_that_never_ends_times_out():
+    from altaviz.publish import semantic_link
+
+    fabric = _fake_fabric([], [], [_Details("InProgress")] * 5)
+    ticks = iter(range(0, 1000, 100))
+    with pytest.raises(TimeoutError, match="still InProgress after 250 s"):
+        semantic_link.wait_for_model_refresh(
+            fabric, "m", "req-1", None, timeout_s=250, sleep=lambda s: None, clock=lambda: next(ticks)
+        )
 
 
 def test_runtime_secret_falls_back_to_a_local_variable(monkeypatch):
