@@ -51,3 +51,30 @@ def test_continuous_ingestion_lands_files_that_arrive_while_it_runs_each_once(sp
         query.stop()
     ingested = lakehouse.read(spark, lh, "bronze_sensor_readings")
     assert ingested.count() == 3 and ingested.select("_record_id").distinct().count() == 3
+
+
+def test_an_unreadable_or_empty_file_is_rejected_with_its_reason_and_good_files_are_still_ingested(spark, tmp_path):
+    from altaviz import jobs
+
+    lh = Lakehouse(str(tmp_path / "lh"))
+    raw = tmp_path / "lh/Files/raw/sensor_readings"
+    row = ("COMP-001", None, 2.0, 250.0, 60.0, 1000.0, 1200.0, 9000.0)
+    spark.createDataFrame([row, row], RAW_SENSOR_READINGS).coalesce(1).write.parquet(str(raw / "batch-good"))
+    spark.createDataFrame([], RAW_SENSOR_READINGS).coalesce(1).write.parquet(str(raw / "batch-empty"))
+    (raw / "batch-garbage").mkdir()
+    (raw / "batch-garbage/part-00000.parquet").write_bytes(b"\x00garbage" * 512)  # a gateway's broken upload
+
+    summary = jobs.run_bronze(spark, run_id="r1", lakehouse_root=lh.root)
+    assert summary["bronze_sensor_readings"] == 2 and summary["rejected_files"] == 2
+    rejected = {
+        r["source_file"].split("/raw/")[1]: r["reason"]
+        for r in lakehouse.read(spark, lh, "bronze_rejected_files").collect()
+    }
+    assert rejected["sensor_readings/batch-garbage/part-00000.parquet"].startswith("unreadable: ")
+    assert "is not a Parquet file" in rejected["sensor_readings/batch-garbage/part-00000.parquet"]
+    empty = next(reason for path, reason in rejected.items() if "batch-empty" in path)
+    assert empty == "empty: the file holds no rows"
+
+    again = jobs.run_bronze(spark, run_id="r2", lakehouse_root=lh.root)  # nothing new: nothing recounted
+    assert again["bronze_sensor_readings"] == 0 and again["rejected_files"] == 0
+    assert lakehouse.read(spark, lh, "bronze_rejected_files").count() == 2

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import unquote, urlparse
+
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
@@ -43,6 +46,27 @@ def read_landed_files(spark: SparkSession, folder: str, schema: StructType, run_
         .option("recursiveFileLookup", "true")
         .option("pathGlobFilter", "*.parquet")
         .option("maxFileAge", "3650d")
+        # A file that is not readable Parquet gives no rows instead of stopping every good file's
+        # ingestion; to_unproductive_files finds it afterwards and it is recorded as rejected.
+        .option("ignoreCorruptFiles", "true")
         .parquet(folder)
     )
     return landed.transform(with_file_origin).transform(with_ingest_metadata, schema.fieldNames(), run_id)
+
+
+def file_key(uri: str) -> str:
+    """One spelling of a file URI: the stream's log writes ``file:///x``, ``_metadata`` ``file:/x``."""
+    parsed = urlparse(uri)
+    return f"{parsed.scheme}://{parsed.netloc}{unquote(parsed.path)}"
+
+
+def files_in_source_log(log_text: str, batch_ids: set[int]) -> set[str]:
+    """The files a file stream's source log (``<checkpoint>/sources/0/<batch>[.compact]``: a version
+    line, then one JSON entry per file) records for ``batch_ids``."""
+    files = set()
+    for line in log_text.splitlines()[1:]:
+        if line.strip():
+            entry = json.loads(line)
+            if entry.get("batchId") in batch_ids:
+                files.add(file_key(entry["path"]))
+    return files

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ from altaviz.config import SENSOR_COLUMNS, AltavizConfig, FailureSpec, load_conf
 from altaviz.lakehouse import Lakehouse
 from altaviz.schemas import (
     ALERT_SIGNALS,
+    BRONZE_REJECTED_FILES,
     BRONZE_SENSOR_READINGS,
     GROUND_TRUTH,
     OPS_RUN_STEPS,
@@ -264,6 +266,7 @@ def run_bronze(
             stream = bronze.read_landed_files(spark, lh.files_path(f"raw/{source}"), schema, run_id)
             queries.append(
                 (
+                    source,
                     table,
                     lakehouse.ingest(stream, lh, table, lh.checkpoint_path(table), every_seconds=continuous_seconds),
                 )
@@ -272,11 +275,16 @@ def run_bronze(
             progress.report("02_bronze", f"ingesting continuously every {continuous_seconds} s (stop the run to end)")
             spark.streams.awaitAnyTermination()
         with progress.phase(spark, "02_bronze", "ingesting new files") as ingesting:
-            for table, query in queries:
+            for _, table, query in queries:
                 query.awaitTermination()
                 summary[table] = sum(int(p.get("numInputRows", 0)) for p in query.recentProgress)
                 log.info("%s: %d new rows", table, summary[table])
             ingesting.rows = sum(summary.values())
+        rejected = [
+            _reject_files_without_rows(spark, lh, source, table, query, run_id, started)
+            for source, table, query in queries
+        ]
+        summary["rejected_files"] = sum(rejected)
         step.rows_out = summary.get("bronze_sensor_readings", 0)
         step.detail = dict(summary)
         # This run's rows: file statistics on _ingested_at skip every older file.
@@ -292,6 +300,59 @@ def run_bronze(
             spark, lh, "bronze_sensor_readings", quality.bronze_metrics(counts[0], counts[1], newest, now), run_id, now
         )
     return summary
+
+
+def _reject_files_without_rows(
+    spark: SparkSession, lh: Lakehouse, source: str, table: str, query: Any, run_id: str, started: datetime
+) -> int:
+    """Records in bronze_rejected_files, with the reason, each file this run's stream consumed that
+    gave no rows (unreadable Parquet is skipped by the stream, an empty file has none); returns how
+    many. The files come from the stream's own source log, so each is accounted for exactly once."""
+    batches = {int(p["batchId"]) for p in query.recentProgress}
+    consumed: set[str] = set()
+    for batch in sorted(batches):
+        for name in (str(batch), f"{batch}.compact"):
+            text = lakehouse.read_text(spark, f"{lh.checkpoint_path(table)}/sources/0/{name}")
+            if text is not None:
+                consumed |= bronze.files_in_source_log(text, batches)
+    if not consumed:
+        return 0
+    produced = {
+        bronze.file_key(row[0])
+        # File statistics on _ingested_at skip every file written before this run.
+        for row in lakehouse.read(spark, lh, table)
+        .filter((F.col("_ingested_at") >= F.lit(started)) & (F.col("_ingest_run_id") == run_id))
+        .select("_source_file")
+        .distinct()
+        .collect()
+    }
+    schema, _ = RAW_SOURCES[source]
+    now = datetime.now(UTC)
+    rejected = [(path, source, _why_no_rows(spark, path, schema), run_id, now) for path in sorted(consumed - produced)]
+    if rejected:
+        for path, _, reason, _, _ in rejected:
+            log.warning("%s: rejected %s: %s", source, path, reason)
+        frame = spark.createDataFrame(rejected, BRONZE_REJECTED_FILES)
+        lakehouse.append(frame, lh, "bronze_rejected_files", txn=(f"{run_id}/bronze_rejected_files/{source}", 0))
+    return len(rejected)
+
+
+def _why_no_rows(spark: SparkSession, path: str, schema: Any) -> str:
+    try:
+        rows = spark.read.schema(schema).parquet(path).count()
+    except Exception as err:  # noqa: BLE001  (Spark's read errors come as several exception classes)
+        return f"unreadable: {_root_cause(err)}"
+    return "empty: the file holds no rows" if rows == 0 else f"gave no rows to the stream although it holds {rows}"
+
+
+def _root_cause(err: Exception) -> str:
+    """The innermost Java cause of a Spark error (e.g. "… is not a Parquet file"), without its
+    exception class; Py4J's own first line says only which call failed."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    causes = [line.removeprefix("Caused by: ") for line in lines if line.startswith("Caused by: ")]
+    detail = [line.lstrip(": ") for line in lines if not line.startswith(("An error occurred", "at "))]
+    cause = causes[-1] if causes else (detail[0] if detail else type(err).__name__)
+    return re.sub(r"^[\w.$]+(?:Exception|Error): ", "", cause)[:500]
 
 
 def _aware(value: datetime | None) -> datetime | None:

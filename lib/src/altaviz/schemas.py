@@ -83,6 +83,17 @@ INGEST_METADATA_FIELDS = [
 BRONZE_SENSOR_READINGS = StructType([*RAW_SENSOR_READINGS.fields, *INGEST_METADATA_FIELDS])
 BRONZE_STATIONS = StructType([*RAW_STATIONS.fields, *INGEST_METADATA_FIELDS])
 BRONZE_COMPRESSORS = StructType([*RAW_COMPRESSORS.fields, *INGEST_METADATA_FIELDS])
+# A landed file that gave no rows: unreadable (not Parquet, truncated) or empty. Its good
+# neighbours are ingested all the same; this is where the bad one is accounted for.
+BRONZE_REJECTED_FILES = StructType(
+    [
+        StructField("source_file", StringType(), False),
+        StructField("source", StringType(), False),
+        StructField("reason", StringType(), False),
+        StructField("_ingest_run_id", StringType(), False),
+        StructField("rejected_at", TimestampType(), False),
+    ]
+)
 
 SILVER_STATIONS = StructType([StructField("station_id", StringType(), False), *RAW_STATIONS.fields[1:]])
 SILVER_COMPRESSORS = StructType([StructField("compressor_id", StringType(), False), *RAW_COMPRESSORS.fields[1:]])
@@ -266,6 +277,13 @@ TABLES = {
         TableSpec("bronze_stations", BRONZE_STATIONS, ("_record_id",), "append", "raw station registry snapshots"),
         TableSpec(
             "bronze_compressors", BRONZE_COMPRESSORS, ("_record_id",), "append", "raw compressor registry snapshots"
+        ),
+        TableSpec(
+            "bronze_rejected_files",
+            BRONZE_REJECTED_FILES,
+            ("source_file",),
+            "append",
+            "landed files that gave no rows (unreadable or empty), with the reason",
         ),
         TableSpec(
             "silver_stations", SILVER_STATIONS, ("station_id",), "merge", "current station registry", change_feed=True
