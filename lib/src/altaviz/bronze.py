@@ -47,7 +47,7 @@ def read_landed_files(spark: SparkSession, folder: str, schema: StructType, run_
         .option("pathGlobFilter", "*.parquet")
         .option("maxFileAge", "3650d")
         # A file that is not readable Parquet gives no rows instead of stopping every good file's
-        # ingestion; to_unproductive_files finds it afterwards and it is recorded as rejected.
+        # ingestion; 02_bronze then finds it in the stream's source log and records it as rejected.
         .option("ignoreCorruptFiles", "true")
         .parquet(folder)
     )

@@ -121,9 +121,13 @@ class Windows(_Strict):
     freshness_warning_minutes: float = Field(gt=0)
 
 
+# Delta's default retention is the floor: VACUUM below it could delete files a running reader or
+# stream still needs.
+MIN_VACUUM_RETENTION_HOURS = 168
+
+
 class LakehouseSettings(_Strict):
-    # Delta's default retention is the floor: less could delete files a running reader still needs.
-    vacuum_retention_hours: int = Field(ge=168)
+    vacuum_retention_hours: int = Field(ge=MIN_VACUUM_RETENTION_HOURS)
 
 
 class AltavizConfig(_Strict):

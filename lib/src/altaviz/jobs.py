@@ -34,7 +34,7 @@ from altaviz.alerts import (
     to_episode_starts,
     to_sensor_levels_long,
 )
-from altaviz.config import SENSOR_COLUMNS, AltavizConfig, FailureSpec, load_config
+from altaviz.config import MIN_VACUUM_RETENTION_HOURS, SENSOR_COLUMNS, AltavizConfig, FailureSpec, load_config
 from altaviz.lakehouse import Lakehouse
 from altaviz.schemas import (
     ALERT_SIGNALS,
@@ -60,8 +60,6 @@ RAW_SOURCES = {
     "compressors": (RAW_COMPRESSORS, "bronze_compressors"),
 }
 FLEET_MANIFEST = "simulator/fleet.json"
-# Delta's own default: VACUUM below it could delete files a running reader or stream still needs.
-MIN_VACUUM_RETENTION_HOURS = 168
 
 
 @dataclass
@@ -287,10 +285,7 @@ def run_bronze(
         summary["rejected_files"] = sum(rejected)
         step.rows_out = summary.get("bronze_sensor_readings", 0)
         step.detail = dict(summary)
-        # This run's rows: file statistics on _ingested_at skip every older file.
-        this_run = lakehouse.read(spark, lh, "bronze_sensor_readings").filter(
-            (F.col("_ingested_at") >= F.lit(started)) & (F.col("_ingest_run_id") == run_id)
-        )
+        this_run = _ingested_by_run(spark, lh, "bronze_sensor_readings", run_id, started)
         counts = this_run.agg(
             F.count(F.lit(1)).alias("rows"), F.count_distinct("_record_id").alias("ids"), F.max("_ingested_at")
         ).first()
@@ -300,6 +295,14 @@ def run_bronze(
             spark, lh, "bronze_sensor_readings", quality.bronze_metrics(counts[0], counts[1], newest, now), run_id, now
         )
     return summary
+
+
+def _ingested_by_run(spark: SparkSession, lh: Lakehouse, table: str, run_id: str, started: datetime) -> DataFrame:
+    """The rows this run added to a bronze table; file statistics on _ingested_at skip every file
+    written before the run started."""
+    return lakehouse.read(spark, lh, table).filter(
+        (F.col("_ingested_at") >= F.lit(started)) & (F.col("_ingest_run_id") == run_id)
+    )
 
 
 def _reject_files_without_rows(
@@ -319,12 +322,7 @@ def _reject_files_without_rows(
         return 0
     produced = {
         bronze.file_key(row[0])
-        # File statistics on _ingested_at skip every file written before this run.
-        for row in lakehouse.read(spark, lh, table)
-        .filter((F.col("_ingested_at") >= F.lit(started)) & (F.col("_ingest_run_id") == run_id))
-        .select("_source_file")
-        .distinct()
-        .collect()
+        for row in _ingested_by_run(spark, lh, table, run_id, started).select("_source_file").distinct().collect()
     }
     schema, _ = RAW_SOURCES[source]
     now = datetime.now(UTC)

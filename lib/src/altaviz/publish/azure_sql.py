@@ -47,15 +47,6 @@ NOTEBOOK_PARAMETERS = {
     "sql_client_secret_name": "AZURE_SQL_CLIENT_SECRET_NAME",
 }
 
-
-def overrides_from_parameters(parameters: Mapping[str, str]) -> dict[str, str]:
-    """05_publish's parameters as the environment variables they override (for ``from_environment``)."""
-    unknown = sorted(set(parameters) - set(NOTEBOOK_PARAMETERS))
-    if unknown:
-        raise ValueError(f"unknown Azure SQL parameters {unknown}; known: {', '.join(NOTEBOOK_PARAMETERS)}")
-    return {NOTEBOOK_PARAMETERS[name]: value for name, value in parameters.items()}
-
-
 DEFAULT_BATCH_SIZE = 10_000
 SCHEMA = "dbo"
 # Timestamps arrive as ISO-8601 text with offset (see publish._serving_rows); they are staged as text
@@ -67,6 +58,14 @@ AUTH_MODES = ("identity", "service_principal", "default")
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _GO = re.compile(r"^\s*GO\s*;?\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def overrides_from_parameters(parameters: Mapping[str, str]) -> dict[str, str]:
+    """05_publish's parameters as the environment variables they override (for ``from_environment``)."""
+    unknown = sorted(set(parameters) - set(NOTEBOOK_PARAMETERS))
+    if unknown:
+        raise ValueError(f"unknown Azure SQL parameters {unknown}; known: {', '.join(NOTEBOOK_PARAMETERS)}")
+    return {NOTEBOOK_PARAMETERS[name]: value for name, value in parameters.items()}
 
 
 # ---------------------------------------------------------------- DDL
