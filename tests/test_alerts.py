@@ -11,7 +11,9 @@ T0 = datetime(2026, 1, 1)
 
 def _features(spark, config, vibrations, unit="COMP-001"):
     rows = [(unit, T0 + timedelta(hours=i), v, 250.0, 60.0, 1000.0) for i, v in enumerate(vibrations)]
-    compressors = spark.createDataFrame([(unit, "STN-001")], "compressor_id string, station_id string")
+    compressors = spark.createDataFrame(
+        [(unit, "STN-001", 1480)], "compressor_id string, station_id string, rated_horsepower int"
+    )
     return gold.to_sensor_features(silver_frame(spark, rows), compressors, config)
 
 
@@ -73,7 +75,9 @@ def test_a_run_that_starts_mid_episode_continues_its_levels(spark, config):
     """Levels from hour 4 on, given the level carried from hour 3, equal the unbroken computation."""
     # Critical from hour 2; 6.9 and 7.0 sit in the critical band (below 7.1, above its 6.745 clear point).
     vibrations = [2.0, 5.0, 7.5, 6.9, 7.0, 4.4, 4.0, 2.0]
-    compressors = spark.createDataFrame([("COMP-001", "STN-001")], "compressor_id string, station_id string")
+    compressors = spark.createDataFrame(
+        [("COMP-001", "STN-001", 1480)], "compressor_id string, station_id string, rated_horsepower int"
+    )
     silver = silver_frame(spark, [("COMP-001", T0 + timedelta(hours=i), v) for i, v in enumerate(vibrations)])
     whole = {
         r["timestamp"]: r["vibration_mms_level"] for r in gold.to_sensor_features(silver, compressors, config).collect()
@@ -116,3 +120,40 @@ def test_an_episode_no_longer_rebuilt_is_marked_for_deletion(spark, config):
     starts = to_episode_starts(_scope(spark, T0, 0), stale, list(config.thresholds))
     changes = to_episode_changes(corrected, stale, starts).collect()
     assert [(c["alert_id"], c["_delete"]) for c in changes] == [(stale.first()["alert_id"], True)]
+
+
+def test_a_stop_silences_the_process_limits_and_is_one_running_state_episode(spark, config):
+    # Vibration in warning, then the unit trips (no power, no flow) for three hours, then runs
+    # healthy again: the vibration episode ends at the trip, the stop is its own episode.
+    hp = [1200.0, 1200.0, 1200.0, 0.0, 0.0, 0.0, 1200.0, 1200.0]
+    vib = [2.0, 5.5, 6.0, 0.05, 0.05, 0.05, 2.0, 2.0]
+    rows = [
+        ("COMP-001", T0 + timedelta(hours=i), v, 250.0, 60.0, 1000.0, h, 9000.0 if h else 0.0)
+        for i, (v, h) in enumerate(zip(vib, hp, strict=True))
+    ]
+    compressors = spark.createDataFrame(
+        [("COMP-001", "STN-001", 1480)], "compressor_id string, station_id string, rated_horsepower int"
+    )
+    features = gold.to_sensor_features(silver_frame(spark, rows), compressors, config)
+    running = [r["is_running"] for r in features.orderBy("timestamp").collect()]
+    assert running == [h > 0 for h in hp]
+    episodes = {e["sensor"]: e for e in to_alert_episodes(to_sensor_levels_long(features, config.thresholds)).collect()}
+    assert set(episodes) == {"vibration_mms", "running_state"}
+    assert episodes["vibration_mms"]["cleared_at"] == T0 + timedelta(hours=3)  # silenced by the trip
+    stop = episodes["running_state"]
+    assert (stop["opened_at"], stop["cleared_at"], stop["severity"]) == (
+        T0 + timedelta(hours=3),
+        T0 + timedelta(hours=6),
+        "warning",
+    )
+    hourly = {r["hour_start"]: r["health_status"] for r in gold.to_hourly_readings(features).collect()}
+    assert [hourly[T0 + timedelta(hours=i)] for i in range(8)] == [
+        "normal",
+        "warning",
+        "warning",
+        "down",
+        "down",
+        "down",
+        "normal",
+        "normal",
+    ]

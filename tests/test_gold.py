@@ -18,7 +18,8 @@ def _silver(spark, rows):
 
 def _compressors(spark):
     return spark.createDataFrame(
-        [("COMP-001", "STN-001"), ("COMP-002", "STN-002")], "compressor_id string, station_id string"
+        [("COMP-001", "STN-001", 1480), ("COMP-002", "STN-002", 1340)],
+        "compressor_id string, station_id string, rated_horsepower int",
     )
 
 

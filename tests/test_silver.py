@@ -18,10 +18,13 @@ GOOD = dict(vib=2.5, temp=250.0, suc=60.0, dis=1000.0, hp=1200.0, flow=9000.0)
 
 
 def _bronze(spark, rows):
-    """rows: (record_id, unit, when, overrides) → bronze-shaped frame."""
+    """rows: (record_id, unit, when, overrides) → bronze-shaped frame. Sensors not overridden read
+    their GOOD value plus a small wobble by time (a live transmitter never repeats itself exactly,
+    which rule stuck_sensor relies on); copies at one time read the same."""
     out = []
     for rid, unit, when, over in rows:
-        v = {**GOOD, **over}
+        k = 0 if when is None else (ts(when).hour * 6 + ts(when).minute // 10) % 7
+        v = {**{name: value + 0.01 * k for name, value in GOOD.items()}, **over}
         out.append(
             (
                 unit,
@@ -51,7 +54,14 @@ HISTORY = StructType([*RAW_SENSOR_READINGS.fields, StructField("_record_id", Str
 def _judge(spark, config, df, history=None):
     """The job's own chain: silver.judge_readings."""
     history = history if history is not None else spark.createDataFrame([], HISTORY)
-    return silver.judge_readings(df, _known(spark, "COMP-001", "COMP-002"), history, config.validation, NOW)
+    return silver.judge_readings(
+        df,
+        _known(spark, "COMP-001", "COMP-002"),
+        history,
+        config.validation,
+        NOW,
+        config.windows.reading_interval_minutes,
+    )
 
 
 def _rules(df):
@@ -91,8 +101,10 @@ def test_duplicates_keep_the_first_good_copy_and_flag_the_rest(spark, config):
         ("r4", "COMP-002", "2026-01-01 00:00", {}),  # already judged
         ("r5", "COMP-001", "2026-01-01 00:10", {}),
     ]
+    g = GOOD  # at 00:00 the wobble is zero
     history = spark.createDataFrame(
-        [("COMP-002", ts("2026-01-01 00:00"), 2.0, 250.0, 60.0, 1000.0, 1200.0, 9000.0, "h1")], HISTORY
+        [("COMP-002", ts("2026-01-01 00:00"), g["vib"], g["temp"], g["suc"], g["dis"], g["hp"], g["flow"], "h1")],
+        HISTORY,
     )
     judged = _rules(_judge(spark, config, _bronze(spark, rows), history=history))
     assert judged == {
@@ -100,6 +112,31 @@ def test_duplicates_keep_the_first_good_copy_and_flag_the_rest(spark, config):
         "r2": [],
         "r3": ["duplicate_reading"],
         "r4": ["duplicate_reading"],
+        "r5": "pending",
+    }
+
+
+def test_two_different_readings_of_one_unit_at_one_time_are_both_quarantined(spark, config):
+    # A gateway tagging another unit's reading with COMP-001's id: neither copy can be trusted, a
+    # third copy equal to one of them is a plain duplicate, and a reading already in silver stays.
+    rows = [
+        ("r1", "COMP-001", "2026-01-01 00:00", {}),
+        ("r2", "COMP-001", "2026-01-01 00:00", {"flow": 11500.0, "hp": 900.0}),
+        ("r3", "COMP-002", "2026-01-01 00:00", {"temp": 231.0}),  # conflicts with what silver holds
+        ("r4", "COMP-001", "2026-01-01 00:10", {}),
+        ("r5", "COMP-001", "2026-01-01 00:20", {}),
+    ]
+    g = GOOD
+    history = spark.createDataFrame(
+        [("COMP-002", ts("2026-01-01 00:00"), g["vib"], g["temp"], g["suc"], g["dis"], g["hp"], g["flow"], "h1")],
+        HISTORY,
+    )
+    judged = _rules(_judge(spark, config, _bronze(spark, rows), history=history))
+    assert judged == {
+        "r1": ["conflicting_duplicate"],
+        "r2": ["conflicting_duplicate"],
+        "r3": ["conflicting_duplicate"],
+        "r4": [],
         "r5": "pending",
     }
 
@@ -128,11 +165,50 @@ def test_a_spike_departs_from_its_mean_and_both_neighbours(spark, config):
 
 
 def test_steps_and_ramps_are_not_spikes(spark, config):
-    step = _noisy(40) + [0.4] * 20  # a trip: vibration falls and stays down
+    step = _noisy(40) + [0.04 + 0.001 * (i % 3) for i in range(20)]  # a trip: vibration falls to the noise floor
     ramp = [2.5 + 0.05 * i for i in range(144)]  # 2.5 → 9.7 mm/s over a day
     for values in (step, ramp):
         judged = _rules(_judge(spark, config, _series(spark, values)))
         assert not [k for k, v in judged.items() if v and v != "pending"], judged
+
+
+def test_a_stuck_sensor_is_flagged_from_its_sixth_equal_reading_on_and_zero_is_exempt(spark, config):
+    # Vibration repeats 2.777 exactly (a frozen transmitter); flow reads 0 throughout, as a stopped
+    # unit's does, and is no stuck sensor.
+    n = config.validation.stuck_readings
+    values = [*_noisy(10), *([2.777] * (n + 2)), *_noisy(4)]
+    rows = [
+        (
+            f"r{i}",
+            "COMP-001",
+            (ts("2026-01-01 00:00") + timedelta(minutes=10 * i)).strftime("%Y-%m-%d %H:%M"),
+            {
+                "vib": v,
+                "temp": 250.0 + (i % 3),
+                "suc": 60.0 + (i % 2),
+                "dis": 1000.0 + i,
+                "hp": 1200.0 - i,
+                "flow": 0.0,
+            },
+        )
+        for i, v in enumerate(values)
+    ]
+    judged = _rules(_judge(spark, config, _bronze(spark, rows)))
+    stuck = sorted(int(r[1:]) for r, rules in judged.items() if rules != "pending" and "stuck_sensor" in rules)
+    # The run starts at r10; its n-th reading (r10 + n - 1) is the first that can be called stuck.
+    assert stuck == list(range(10 + n - 1, 10 + n + 2))
+    assert all(rules in ([], "pending") for r, rules in judged.items() if int(r[1:]) not in stuck)
+
+
+def test_gaps_are_counted_as_missing_readings(spark, config):
+    times = [0, 10, 20, 60, 70, 80, 200, 210]  # 3 missing after 00:20, 11 after 01:20
+    rows = [
+        (f"r{i}", "COMP-001", (ts("2026-01-01 00:00") + timedelta(minutes=m)).strftime("%Y-%m-%d %H:%M"), {})
+        for i, m in enumerate(times)
+    ]
+    judged = _judge(spark, config, _bronze(spark, rows))
+    summary = judged.transform(silver.to_judgement_summary).first()
+    assert summary[silver.GAP_COUNT] == 3 + 11
 
 
 def test_too_few_readings_never_make_a_spike(spark, config):
@@ -200,7 +276,10 @@ def test_valid_quarantined_and_pending_rows_account_for_every_row(spark, config)
         "unknown_compressor": 1,
         "future_timestamp": 0,
         "duplicate_reading": 1,
+        "conflicting_duplicate": 0,
         "outlier_4sigma": 0,
+        "stuck_sensor": 0,
+        "reading_gap": 0,
     }
 
 

@@ -28,9 +28,12 @@
 
 # # 01 · Simulate
 #
-# Lands one seeded batch of compressor telemetry under `Files/raw/` — what a field gateway would
-# deliver: readings (`Files/raw/sensor_readings/`), the fleet registry (`stations/`, `compressors/`)
-# and the answer key (`ground_truth/`: which unit degrades and fails when).
+# Lands one seeded batch of compressor telemetry under `Files/raw/` — what a field gateway and a
+# maintenance system would deliver: readings (`Files/raw/sensor_readings/`), the fleet registry
+# (`stations/`, `compressors/`), the CMMS work orders (`maintenance_events/`: failures, corrective
+# repairs, preventive maintenance) and the answer key (`ground_truth/`: which unit degrades how,
+# and fails when). Units fail by mode (valve, piston rings, bearing, cooler, driver), trip and stay
+# down for their repair, are serviced and shut in; sensors stick, drift, drop out and spike.
 #
 # Reads: nothing. Writes: `Files/raw/**` (Parquet). Next: `02_bronze`.
 # Zero or empty parameters take the defaults from `altaviz.yaml`; the same parameters land the
@@ -48,7 +51,8 @@ n_stations = 0
 days = 0
 interval_minutes = 0
 seed = -1
-failure_schedule = ""  # JSON list of {compressor_id, degradation_start_day, failure_day}
+failure_schedule = ""  # JSON list of {compressor_id, degradation_start_day, failure_day[, failure_mode]}
+failure_rate_per_unit_year = -1.0  # failures drawn per unit-year for unscheduled units; -1: the configured rate
 fleet_epoch = ""  # ISO date the failure schedule counts from; empty: the fleet's first batch start
 
 # METADATA ********************
@@ -80,6 +84,7 @@ result = jobs.run_simulate(
     interval_minutes=int(interval_minutes),
     seed=int(seed),
     failure_schedule=failure_schedule,
+    failure_rate_per_unit_year=float(failure_rate_per_unit_year),
     fleet_epoch_at=fleet_epoch,
 )
 

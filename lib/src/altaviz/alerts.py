@@ -24,7 +24,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from altaviz.config import AlertRules, Threshold
-from altaviz.schemas import ALERT_SIGNALS, level_column
+from altaviz.schemas import ALERT_SIGNALS, RUNNING_STATE, level_column
 
 LEVEL_NAMES = {0: "normal", 1: "warning", 2: "critical"}
 
@@ -47,21 +47,24 @@ def carried_level_column(sensor: str) -> str:
 def _latched(
     signal: Column, limit: float, threshold: Threshold, margin: float, ordered: Window, active: Column, carried: Column
 ) -> Column:
-    """1 while the limit is latched: set on reaching it, reset beyond limit ∓ margin·|limit|.
-    Rows that are not ``active`` (lookback context) raise no event; ``carried`` is the latch before."""
+    """1 while the limit is latched: set on reaching it, reset beyond limit ∓ margin·|limit| and by
+    a stop (a stopped unit is not alarmed on process limits, and starts again unlatched). Rows that
+    are not ``active`` (lookback context) raise no event; ``carried`` is the latch before."""
     clear_band = margin * abs(limit)
+    stopped = F.when(~F.col("is_running"), 0)
     if threshold.direction == "high":
-        event = F.when(signal >= limit, 1).when(signal < limit - clear_band, 0)
+        event = stopped.when(signal >= limit, 1).when(signal < limit - clear_band, 0)
     else:
-        event = F.when(signal <= limit, 1).when(signal > limit + clear_band, 0)
+        event = stopped.when(signal <= limit, 1).when(signal > limit + clear_band, 0)
     return F.coalesce(F.last(F.when(active, event), ignorenulls=True).over(ordered), carried.cast("int"))
 
 
 def with_sensor_levels(df: DataFrame, thresholds: dict[str, Threshold], rules: AlertRules) -> DataFrame:
     """Adds ``<sensor>_level`` (0/1/2) per alerting sensor from its smoothed signal, with hysteresis.
 
-    In: compressor_id, timestamp, the signal columns of ``ALERT_SIGNALS``, ``_level_from`` and the
-    ``_carried_<sensor>_level`` columns (null: nothing carried). A sensor without a threshold is 0.
+    In: compressor_id, timestamp, ``is_running``, the signal columns of ``ALERT_SIGNALS``,
+    ``_level_from`` and the ``_carried_<sensor>_level`` columns (null: nothing carried). A sensor
+    without a threshold is 0.
     """
     ordered = by_unit_time().rowsBetween(Window.unboundedPreceding, 0)
     active = F.col("timestamp") >= F.col("_level_from")
@@ -78,16 +81,29 @@ def with_sensor_levels(df: DataFrame, thresholds: dict[str, Threshold], rules: A
     return df
 
 
+def episode_sensors(thresholds: dict[str, Threshold]) -> list[str]:
+    """What episodes are opened on: every sensor with a limit, and the unit's running state."""
+    return [*thresholds, RUNNING_STATE]
+
+
 def to_sensor_levels_long(features: DataFrame, thresholds: dict[str, Threshold]) -> DataFrame:
     """The readings that make up alert episodes, one row per compressor, timestamp and alerting
     sensor: ``sensor``, ``signal``, ``level``, ``prev_level`` (the reading before), the limits.
+    A stop is an episode of ``running_state`` at warning level (the trip itself is the event; the
+    process limits are silent while the unit is down), its signal the horsepower.
 
     Only non-normal readings and the normal reading that clears each episode are kept: an episode
     is built from those alone, and a healthy fleet has almost none. One pass over ``features``: the
     sensors are unpivoted with an array of structs, not a union (which would sort it per sensor).
     """
-    previous = features.select(
-        "*", *[F.lag(level_column(s)).over(by_unit_time()).alias(f"_prev_{level_column(s)}") for s in thresholds]
+    stop_level = level_column(RUNNING_STATE)
+    with_stops = features.withColumn(stop_level, F.when(F.col("is_running"), 0).otherwise(1))
+    previous = with_stops.select(
+        "*",
+        *[
+            F.lag(level_column(s)).over(by_unit_time()).alias(f"_prev_{level_column(s)}")
+            for s in (*thresholds, RUNNING_STATE)
+        ],
     )
     per_sensor = [
         F.struct(
@@ -101,6 +117,17 @@ def to_sensor_levels_long(features: DataFrame, thresholds: dict[str, Threshold])
         )
         for sensor, t in thresholds.items()
     ]
+    per_sensor.append(
+        F.struct(
+            F.lit(RUNNING_STATE).alias("sensor"),
+            F.col("horsepower").alias("signal"),
+            F.col(stop_level).alias("level"),
+            F.coalesce(F.col(f"_prev_{stop_level}"), F.lit(0)).alias("prev_level"),
+            F.lit("low").alias("direction"),
+            F.lit(0.0).alias("warning"),
+            F.lit(0.0).alias("critical"),
+        )
+    )
     return previous.select("compressor_id", "timestamp", F.inline(F.array(*per_sensor))).filter(
         (F.col("level") > 0) | (F.col("prev_level") > 0)
     )

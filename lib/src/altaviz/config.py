@@ -39,15 +39,35 @@ class CompressorModel(_Strict):
     rated_horsepower: int = Field(gt=0)
 
 
+class Climate(_Strict):
+    annual_mean_f: float
+    seasonal_amplitude_f: float = Field(ge=0)
+    diurnal_amplitude_f: float = Field(ge=0)
+
+
 class Fleet(_Strict):
     stations: tuple[Station, ...] = Field(min_length=1)
     models: tuple[CompressorModel, ...] = Field(min_length=1)
+    basins: dict[str, Climate]
+
+    @model_validator(mode="after")
+    def _every_basin_has_a_climate(self) -> Fleet:
+        missing = sorted({s.basin for s in self.stations} - set(self.basins))
+        if missing:
+            raise ValueError(f"fleet.basins lacks the climate of {missing}; present: {sorted(self.basins)}")
+        return self
+
+
+FailureMode = Literal["valve", "piston_rings", "bearing", "cooler", "driver"]
+SensorFaultKind = Literal["stuck", "drift", "dropout", "spike", "wrong_unit"]
 
 
 class FailureSpec(_Strict):
     compressor_id: str
     degradation_start_day: float = Field(ge=0)
     failure_day: float
+    failure_mode: FailureMode = "bearing"
+    repair_hours: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _failure_after_onset(self) -> FailureSpec:
@@ -59,6 +79,27 @@ class FailureSpec(_Strict):
         return self
 
 
+class SensorFaultSpec(_Strict):
+    compressor_id: str
+    kind: SensorFaultKind
+    start_day: float = Field(ge=0)
+    hours: float = Field(default=0.0, ge=0)
+    sensor: str | None = None
+    other_unit: str | None = None
+
+    @model_validator(mode="after")
+    def _what_the_kind_needs(self) -> SensorFaultSpec:
+        if self.kind in ("stuck", "drift", "spike") and self.sensor not in SENSOR_COLUMNS:
+            raise ValueError(
+                f"a {self.kind} fault names its sensor, one of {list(SENSOR_COLUMNS)}; got {self.sensor!r}"
+            )
+        if self.kind in ("stuck", "drift", "dropout") and self.hours <= 0:
+            raise ValueError(f"a {self.kind} fault lasts some hours; got hours={self.hours}")
+        if self.kind == "wrong_unit" and not self.other_unit:
+            raise ValueError("a wrong_unit fault names other_unit, the unit its reading is wrongly labelled as")
+        return self
+
+
 class Simulation(_Strict):
     n_compressors: int = Field(gt=0, le=100_000)
     n_stations: int = Field(gt=0, le=10_000)
@@ -67,6 +108,21 @@ class Simulation(_Strict):
     seed: int
     epoch: datetime | None = None
     failures: tuple[FailureSpec, ...] = ()
+    failure_rate_per_unit_year: float = Field(ge=0, le=100)
+    failure_mode_shares: dict[FailureMode, float]
+    caught_by_maintenance_fraction: float = Field(ge=0, le=1)
+    preventive_maintenance_interval_days: float = Field(gt=0)
+    idle_periods_per_unit_year: float = Field(ge=0, le=365)
+    sensor_faults_per_unit_year: float = Field(ge=0, le=365)
+    sensor_faults: tuple[SensorFaultSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _shares_are_a_distribution(self) -> Simulation:
+        if not self.failure_mode_shares or any(v < 0 for v in self.failure_mode_shares.values()):
+            raise ValueError("failure_mode_shares needs at least one mode and no negative share")
+        if abs(sum(self.failure_mode_shares.values()) - 1.0) > 1e-6:
+            raise ValueError(f"failure_mode_shares must sum to 1, got {sum(self.failure_mode_shares.values())}")
+        return self
 
     @model_validator(mode="after")
     def _epoch_in_utc(self) -> Simulation:
@@ -93,6 +149,7 @@ class Threshold(_Strict):
 
 class AlertRules(_Strict):
     clear_margin_fraction: float = Field(ge=0, lt=1)
+    running_min_load_fraction: float = Field(gt=0, lt=1)
 
 
 class Range(_Strict):
@@ -107,6 +164,7 @@ class Validation(_Strict):
     outlier_min_readings: int = Field(ge=2)
     outlier_neighbour_gap_minutes: float = Field(gt=0)
     future_tolerance_minutes: float = Field(ge=0)
+    stuck_readings: int = Field(ge=3, le=50)
 
     @model_validator(mode="after")
     def _every_sensor_has_a_range(self) -> Validation:

@@ -163,6 +163,13 @@ def to_full_scope(silver: DataFrame) -> DataFrame:
     )
 
 
+def with_running_state(df: DataFrame, running_min_load_fraction: float) -> DataFrame:
+    """Adds ``is_running``: horsepower at or above ``running_min_load_fraction`` of the unit's
+    ``rated_horsepower`` (any power at all when the rating is unknown)."""
+    limit = F.coalesce(F.col("rated_horsepower") * running_min_load_fraction, F.lit(0.0))
+    return df.withColumn("is_running", (F.col("horsepower") >= limit) & (F.col("horsepower") > 0))
+
+
 def to_sensor_features(
     silver: DataFrame, compressors: DataFrame, config: AltavizConfig, scope: DataFrame | None = None
 ) -> DataFrame:
@@ -176,7 +183,10 @@ def to_sensor_features(
     return (
         silver.select("compressor_id", "timestamp", *[f.name for f in GOLD_SENSOR_FEATURES.fields[2:8]])
         .join(F.broadcast(scope), "compressor_id")
-        .join(F.broadcast(compressors.select("compressor_id", "station_id")), "compressor_id", "left")
+        .join(
+            F.broadcast(compressors.select("compressor_id", "station_id", "rated_horsepower")), "compressor_id", "left"
+        )
+        .transform(with_running_state, config.alerts.running_min_load_fraction)
         .transform(with_rolling_features)
         .transform(with_threshold_status, config)
         .filter(F.col("timestamp") >= F.col("_level_from"))
@@ -186,7 +196,8 @@ def to_sensor_features(
 
 
 def to_hourly_readings(features: DataFrame) -> DataFrame:
-    """Features → one row per compressor and hour: means, extremes, worst status in the hour."""
+    """Features → one row per compressor and hour: means, extremes, worst status in the hour; the
+    health is ``down`` when the hour's last reading found the unit stopped."""
     level = lambda sensor: F.col(level_column(sensor))  # noqa: E731
     hourly = features.groupBy("compressor_id", F.date_trunc("hour", "timestamp").alias("hour_start")).agg(
         F.count(F.lit(1)).cast("int").alias("reading_count"),
@@ -204,6 +215,7 @@ def to_hourly_readings(features: DataFrame) -> DataFrame:
         F.max(level("vibration_mms")).alias("_vibration"),
         F.max(level("discharge_temp_f")).alias("_temp"),
         F.max(F.greatest(level("discharge_pressure_psi"), level("suction_pressure_psi"))).alias("_pressure"),
+        F.max_by("is_running", "timestamp").alias("_running_at_end"),
     )
     measures = [f.name for f in GOLD_HOURLY_READINGS.fields if f.name.endswith(("_mean", "_max", "_min"))]
     return hourly.select(
@@ -214,6 +226,8 @@ def to_hourly_readings(features: DataFrame) -> DataFrame:
         level_name(F.col("_vibration")).alias("vibration_status"),
         level_name(F.col("_temp")).alias("temp_status"),
         level_name(F.col("_pressure")).alias("pressure_status"),
-        level_name(F.greatest("_vibration", "_temp", "_pressure")).alias("health_status"),
+        F.when(~F.col("_running_at_end"), F.lit("down"))
+        .otherwise(level_name(F.greatest("_vibration", "_temp", "_pressure")))
+        .alias("health_status"),
         F.to_date("hour_start").alias("reading_date"),
     )

@@ -29,6 +29,7 @@ from pyspark.sql import functions as F
 from altaviz import bronze, gold, lakehouse, progress, quality, silver, simulate
 from altaviz.alerts import (
     carried_level_column,
+    episode_sensors,
     to_alert_episodes,
     to_episode_changes,
     to_episode_starts,
@@ -40,11 +41,14 @@ from altaviz.schemas import (
     ALERT_SIGNALS,
     BRONZE_REJECTED_FILES,
     BRONZE_SENSOR_READINGS,
-    GROUND_TRUTH,
+    MAINTENANCE_EVENT_TYPES,
     OPS_RUN_STEPS,
     RAW_COMPRESSORS,
+    RAW_MAINTENANCE_EVENTS,
     RAW_SENSOR_READINGS,
     RAW_STATIONS,
+    SILVER_MAINTENANCE_EVENTS,
+    SILVER_QUARANTINE_MAINTENANCE_EVENTS,
     SILVER_RULE_COUNTS,
     SILVER_SENSOR_READINGS,
     TABLES,
@@ -58,6 +62,7 @@ RAW_SOURCES = {
     "sensor_readings": (RAW_SENSOR_READINGS, "bronze_sensor_readings"),
     "stations": (RAW_STATIONS, "bronze_stations"),
     "compressors": (RAW_COMPRESSORS, "bronze_compressors"),
+    "maintenance_events": (RAW_MAINTENANCE_EVENTS, "bronze_maintenance_events"),
 }
 FLEET_MANIFEST = "simulator/fleet.json"
 
@@ -135,7 +140,8 @@ def _failure_schedule(failure_schedule: str, config: AltavizConfig, fleet_ids: s
             specs = tuple(FailureSpec.model_validate(item) for item in json.loads(failure_schedule))
         except (json.JSONDecodeError, TypeError, ValueError) as err:
             raise ValueError(
-                f"failure_schedule must be a JSON list of {{compressor_id, degradation_start_day, failure_day}}: {err}"
+                "failure_schedule must be a JSON list of {compressor_id, degradation_start_day, failure_day"
+                f"[, failure_mode][, repair_hours]}}: {err}"
             ) from err
     else:
         specs = config.simulation.failures
@@ -177,12 +183,14 @@ def run_simulate(
     interval_minutes: int = 0,
     seed: int = -1,
     failure_schedule: str = "",
+    failure_rate_per_unit_year: float = -1.0,
     fleet_epoch_at: str = "",
     lakehouse_root: str = "",
     config_path: str = "",
 ) -> dict[str, Any]:
-    """Lands one simulated batch under Files/raw (readings, registry, ground truth). Zero / empty
-    parameters take the configured defaults; the same parameters land the same batch once."""
+    """Lands one simulated batch under Files/raw: readings, fleet registry, the maintenance work
+    orders a CMMS would export, and the answer key. Zero / empty / negative parameters take the
+    configured defaults; the same parameters land the same batch once."""
     lh, config = _setup(lakehouse_root, config_path)
     sim = config.simulation
     n_compressors = n_compressors or sim.n_compressors
@@ -202,6 +210,10 @@ def run_simulate(
         n_stations=n_stations,
         seed=seed,
         failures=_failure_schedule(failure_schedule, config, {c["compressor_id"] for c in compressors}),
+        failure_rate_per_unit_year=sim.failure_rate_per_unit_year
+        if failure_rate_per_unit_year < 0
+        else failure_rate_per_unit_year,
+        sensor_faults=sim.sensor_faults,
     )
     readings_dir = lh.files_path(f"raw/sensor_readings/batch-{plan.batch_id}")
     summary: dict[str, Any] = {"batch_id": plan.batch_id, "start": plan.start.isoformat(), "rows": 0}
@@ -210,23 +222,28 @@ def run_simulate(
             log.info("batch %s already landed at %s: nothing to do", plan.batch_id, readings_dir)
             summary["skipped"] = True
         else:
-            # Registry and answer key first; the readings' _SUCCESS marks the batch complete.
+            # Registry, work orders and answer key first; the readings' _SUCCESS marks the batch complete.
             batch = f"batch-{plan.batch_id}"
-            simulate.stations_frame(spark, stations).coalesce(1).write.mode("overwrite").parquet(
-                lh.files_path(f"raw/stations/{batch}")
-            )
-            simulate.compressors_frame(spark, compressors).coalesce(1).write.mode("overwrite").parquet(
-                lh.files_path(f"raw/compressors/{batch}")
-            )
-            spark.createDataFrame(simulate.ground_truth(plan), GROUND_TRUTH).coalesce(1).write.mode(
-                "overwrite"
-            ).parquet(lh.files_path(f"raw/ground_truth/{batch}"))
-            n_rows = n_compressors * plan.n_steps
+            events = simulate.fleet_events(config, plan, compressors)
+            records = simulate.maintenance_records(plan, events)
+            landed = [
+                ("stations", simulate.stations_frame(spark, stations)),
+                ("compressors", simulate.compressors_frame(spark, compressors)),
+                ("ground_truth", simulate.ground_truth_frame(spark, simulate.ground_truth(plan, events))),
+            ]
+            if records:  # a CMMS export with nothing in it is not delivered
+                landed.append(("maintenance_events", simulate.maintenance_frame(spark, records)))
+            for source, frame in landed:
+                frame.coalesce(1).write.mode("overwrite").parquet(lh.files_path(f"raw/{source}/{batch}"))
             with progress.phase(spark, "01_simulate", "landing readings") as landing:
-                simulate.simulate_readings(spark, plan, compressors).repartition(
-                    max(1, n_rows // 2_000_000)
-                ).write.mode("overwrite").parquet(readings_dir)
+                readings = simulate.simulate_readings(spark, plan, compressors, config, stations, events)
+                readings.repartition(max(1, plan.n_compressors * plan.n_steps // 2_000_000)).write.mode(
+                    "overwrite"
+                ).parquet(readings_dir)
+                # Dropouts and mislabelled readings move the count off units x steps; Parquet footers know it.
+                n_rows = spark.read.parquet(readings_dir).count()
                 landing.rows = n_rows
+            summary["work_orders"] = len(records)
             summary["rows"] = n_rows
             log.info("landed %d readings for %d compressors in %s", n_rows, n_compressors, readings_dir)
         step.rows_out = summary["rows"]
@@ -393,6 +410,35 @@ def _refresh_registries(spark: SparkSession, lh: Lakehouse) -> DataFrame:
     return lakehouse.read(spark, lh, "silver_compressors")
 
 
+def _refresh_maintenance_events(spark: SparkSession, lh: Lakehouse, compressors: DataFrame, run_id: str) -> dict:
+    """Silver work orders = the newest valid bronze version of each; invalid rows go to their
+    quarantine once, with the rules. Work orders are few (a fleet-year is thousands), so each run
+    judges them all and MERGE rewrites only what changed."""
+    if not lakehouse.table_exists(spark, lh, "bronze_maintenance_events"):
+        return {"work_orders": 0, "quarantined": 0}
+    for table in ("silver_maintenance_events", "silver_quarantine_maintenance_events"):
+        lakehouse.ensure_table(spark, lh, table)
+    judged = silver.with_work_order_verdicts(
+        lakehouse.read(spark, lh, "bronze_maintenance_events"), compressors, MAINTENANCE_EVENT_TYPES
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    latest = silver.to_latest_work_orders(
+        judged.filter(F.size("failed_rules") == 0), SILVER_MAINTENANCE_EVENTS.fieldNames()
+    )
+    changed = latest.exceptAll(lakehouse.read(spark, lh, "silver_maintenance_events"))
+    if not changed.isEmpty():
+        lakehouse.merge(changed, lh, "silver_maintenance_events")
+    already = lakehouse.read(spark, lh, "silver_quarantine_maintenance_events").select("_record_id")
+    failed = (
+        judged.filter(F.size("failed_rules") > 0)
+        .join(already, "_record_id", "left_anti")
+        .withColumn("_silver_run_id", F.lit(run_id))
+        .select(*SILVER_QUARANTINE_MAINTENANCE_EVENTS.fieldNames())
+    )
+    quarantined = lakehouse.append(failed, lh, "silver_quarantine_maintenance_events")
+    judged.unpersist()
+    return {"work_orders": lakehouse.read(spark, lh, "silver_maintenance_events").count(), "quarantined": quarantined}
+
+
 @dataclass
 class SilverTotals:
     judged: int = 0
@@ -415,7 +461,7 @@ class SilverTotals:
                 current = getattr(self, name)
                 pick = min if name == "first_accepted" else max
                 setattr(self, name, value if current is None else pick(current, value))
-        self.rules.update({rule: int(summary[rule]) for rule in silver.RULES})
+        self.rules.update({rule: int(summary[rule]) for rule in (*silver.RULES, silver.GAP_COUNT)})
 
 
 def _judged_nearby(
@@ -454,10 +500,14 @@ def _silver_batch(
         placed = spark.createDataFrame([], "_record_id string")
         if span["lo"] is not None:
             accepted, quarantined = _judged_nearby(spark, lh, span["lo"], span["hi"], config)
-            spikes = quarantined.filter(F.col("failed_rules") == F.array(F.lit("outlier_4sigma")))
-            history = accepted.select(*history_columns).unionByName(spikes.select(*history_columns))
+            in_sequence = quarantined.filter(F.forall("failed_rules", lambda r: r.isin(*silver.SEQUENCE_RULES)))
+            history = accepted.select(*history_columns).unionByName(in_sequence.select(*history_columns))
             placed = quarantined.select("_record_id")
-        judged = _local_checkpoint(silver.judge_readings(incoming, compressors, history, config.validation, judged_at))
+        judged = _local_checkpoint(
+            silver.judge_readings(
+                incoming, compressors, history, config.validation, judged_at, config.windows.reading_interval_minutes
+            )
+        )
         summary = judged.transform(silver.to_judgement_summary).first()
         lakehouse.append(silver.filter_valid_readings(judged, run_id), lh, "silver_sensor_readings")
         if summary["quarantined"]:
@@ -496,6 +546,7 @@ def run_silver(
         for table in ("silver_sensor_readings", "silver_quarantine_readings", "silver_pending_readings"):
             lakehouse.ensure_table(spark, lh, table)
         compressors = _refresh_registries(spark, lh)
+        maintenance = _refresh_maintenance_events(spark, lh, compressors, run_id)
         bronze_stream = spark.readStream.format("delta").load(lh.table_path("bronze_sensor_readings"))
         with progress.phase(spark, "03_silver", "judging new readings") as judging:
             lakehouse.process_available(
@@ -506,7 +557,8 @@ def run_silver(
             )
             judging.rows = totals.judged
         counts = spark.createDataFrame(
-            [(run_id, rule, int(totals.rules.get(rule, 0)), judged_at) for rule in silver.RULES], SILVER_RULE_COUNTS
+            [(run_id, rule, int(totals.rules.get(rule, 0)), judged_at) for rule in (*silver.RULES, silver.GAP_COUNT)],
+            SILVER_RULE_COUNTS,
         )
         lakehouse.append(counts, lh, "silver_rule_counts", txn=(f"{run_id}/silver_rule_counts", 0))
         step.rows_in, step.rows_out = totals.judged, totals.accepted
@@ -515,7 +567,8 @@ def run_silver(
             "valid": totals.accepted,
             "quarantined": totals.quarantined,
             "pending": totals.pending,
-            "rules": {rule: int(totals.rules.get(rule, 0)) for rule in silver.RULES},
+            "rules": {rule: int(totals.rules.get(rule, 0)) for rule in (*silver.RULES, silver.GAP_COUNT)},
+            "maintenance": maintenance,
         }
         placed = sum(
             lakehouse.read(spark, lh, t).count()
@@ -632,7 +685,7 @@ def _episode_levels(
 
 
 def _gold_batch(spark: SparkSession, lh: Lakehouse, config: AltavizConfig, compressors: DataFrame, totals: GoldTotals):
-    sensors = list(config.thresholds)
+    sensors = episode_sensors(config.thresholds)
 
     def recompute(new_silver: DataFrame, batch_id: int) -> None:
         found = _gold_scope(spark, lh, new_silver)

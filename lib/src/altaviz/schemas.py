@@ -64,12 +64,31 @@ RAW_COMPRESSORS = StructType(
     ]
 )
 
+# The simulator's answer key: never read by the pipeline, only by tests and evaluations.
 GROUND_TRUTH = StructType(
     [
         StructField("compressor_id", StringType(), False),
+        StructField("failure_mode", StringType(), False),
         StructField("degradation_start", TimestampType(), False),
-        StructField("failure_at", TimestampType(), False),
+        StructField("failure_at", TimestampType()),  # null: maintenance caught it first
+        StructField("caught_at", TimestampType()),
+        StructField("repaired_at", TimestampType(), False),
         StructField("batch_id", StringType(), False),
+    ]
+)
+
+# A CMMS work-order export (Files/raw/maintenance_events): what operators land from their
+# maintenance system, and what models are trained and judged on.
+MAINTENANCE_EVENT_TYPES = ("failure", "corrective_repair", "preventive_maintenance")
+RAW_MAINTENANCE_EVENTS = StructType(
+    [
+        StructField("work_order_id", StringType()),
+        StructField("compressor_id", StringType()),
+        StructField("event_type", StringType()),
+        StructField("failure_mode", StringType()),
+        StructField("started_at", TimestampType()),
+        StructField("ended_at", TimestampType()),  # null while the work order is open
+        StructField("notes", StringType()),
     ]
 )
 
@@ -83,6 +102,7 @@ INGEST_METADATA_FIELDS = [
 BRONZE_SENSOR_READINGS = StructType([*RAW_SENSOR_READINGS.fields, *INGEST_METADATA_FIELDS])
 BRONZE_STATIONS = StructType([*RAW_STATIONS.fields, *INGEST_METADATA_FIELDS])
 BRONZE_COMPRESSORS = StructType([*RAW_COMPRESSORS.fields, *INGEST_METADATA_FIELDS])
+BRONZE_MAINTENANCE_EVENTS = StructType([*RAW_MAINTENANCE_EVENTS.fields, *INGEST_METADATA_FIELDS])
 # A landed file that gave no rows: unreadable (not Parquet, truncated) or empty. Its good
 # neighbours are ingested all the same; this is where the bad one is accounted for.
 BRONZE_REJECTED_FILES = StructType(
@@ -97,6 +117,28 @@ BRONZE_REJECTED_FILES = StructType(
 
 SILVER_STATIONS = StructType([StructField("station_id", StringType(), False), *RAW_STATIONS.fields[1:]])
 SILVER_COMPRESSORS = StructType([StructField("compressor_id", StringType(), False), *RAW_COMPRESSORS.fields[1:]])
+# The newest version of each work order that passed validation.
+SILVER_MAINTENANCE_EVENTS = StructType(
+    [
+        StructField("work_order_id", StringType(), False),
+        StructField("compressor_id", StringType(), False),
+        StructField("event_type", StringType(), False),
+        *RAW_MAINTENANCE_EVENTS.fields[3:4],
+        StructField("started_at", TimestampType(), False),
+        *RAW_MAINTENANCE_EVENTS.fields[5:],
+        StructField("_record_id", StringType(), False),
+    ]
+)
+SILVER_QUARANTINE_MAINTENANCE_EVENTS = StructType(
+    [
+        *RAW_MAINTENANCE_EVENTS.fields,
+        StructField("_record_id", StringType(), False),
+        StructField("_source_file", StringType(), False),
+        StructField("_ingest_run_id", StringType(), False),
+        StructField("_silver_run_id", StringType(), False),
+        StructField("failed_rules", ArrayType(StringType(), False), False),
+    ]
+)
 
 # Silver keeps the bronze record id (which leads to the file and ingestion run) and the run that
 # judged it; quarantine keeps the whole lineage, for whoever has to chase a bad delivery.
@@ -148,6 +190,10 @@ def level_column(sensor: str) -> str:
     return f"{sensor}_level"
 
 
+# The pseudo-sensor of a stop: an episode of it is open while the unit is not running.
+RUNNING_STATE = "running_state"
+
+
 GOLD_SENSOR_FEATURES = StructType(
     [
         StructField("compressor_id", StringType(), False),
@@ -162,6 +208,9 @@ GOLD_SENSOR_FEATURES = StructType(
         StructField("pressure_24hr_mean", DoubleType()),
         StructField("temp_1hr_delta", DoubleType()),
         StructField("pressure_differential", DoubleType()),
+        # Whether the unit runs (horsepower above alerts.running_min_load_fraction of its rating): a
+        # stopped or idle unit is not alarmed on process limits.
+        StructField("is_running", BooleanType(), False),
         *[StructField(level_column(s), IntegerType(), False) for s in ALERT_SIGNALS],
         StructField("vibration_status", StringType(), False),
         StructField("temp_status", StringType(), False),
@@ -279,6 +328,13 @@ TABLES = {
             "bronze_compressors", BRONZE_COMPRESSORS, ("_record_id",), "append", "raw compressor registry snapshots"
         ),
         TableSpec(
+            "bronze_maintenance_events",
+            BRONZE_MAINTENANCE_EVENTS,
+            ("_record_id",),
+            "append",
+            "raw CMMS work orders as landed (a work order lands again when it changes)",
+        ),
+        TableSpec(
             "bronze_rejected_files",
             BRONZE_REJECTED_FILES,
             ("source_file",),
@@ -295,6 +351,21 @@ TABLES = {
             "merge",
             "current compressor registry",
             change_feed=True,
+        ),
+        TableSpec(
+            "silver_maintenance_events",
+            SILVER_MAINTENANCE_EVENTS,
+            ("work_order_id",),
+            "merge",
+            "maintenance work orders (failure, corrective repair, preventive maintenance), newest version",
+            change_feed=True,
+        ),
+        TableSpec(
+            "silver_quarantine_maintenance_events",
+            SILVER_QUARANTINE_MAINTENANCE_EVENTS,
+            ("_record_id",),
+            "append",
+            "work-order rows that failed validation, with the rules",
         ),
         TableSpec(
             "silver_sensor_readings",

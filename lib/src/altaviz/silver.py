@@ -23,7 +23,12 @@ from altaviz.schemas import BRONZE_SENSOR_READINGS, SILVER_QUARANTINE_READINGS, 
 
 KEY = ("compressor_id", "timestamp")
 ROW_RULES = ("missing_value", "out_of_range", "unknown_compressor", "future_timestamp")
-RULES = (*ROW_RULES, "duplicate_reading", "outlier_4sigma")
+RULES = (*ROW_RULES, "duplicate_reading", "conflicting_duplicate", "outlier_4sigma", "stuck_sensor")
+# Rules a reading can fail while still being a reading of its unit at its time: such a reading
+# stays in the pool's sequence (as a neighbour, and for runs of repeated values) when judged later.
+SEQUENCE_RULES = ("outlier_4sigma", "stuck_sensor")
+# Not a rule a row fails: the readings missing in gaps the run found (count in silver_rule_counts).
+GAP_COUNT = "reading_gap"
 # What the judgement carries per row; the rest of a bronze row is looked up by _record_id at the end.
 JUDGED_COLUMNS = (*KEY, *SENSOR_COLUMNS, "_record_id", "_ingested_at")
 _MICRO = 1_000_000
@@ -94,26 +99,58 @@ def _in_pool_order() -> Window:
 
 def with_duplicate_flag(pool: DataFrame) -> DataFrame:
     """Flags every copy of a key after the first that passes the row rules, including a new row
-    whose key was judged before (rule ``duplicate_reading``); adds ``_is_rejudged`` for a new row
-    that *is* a row judged before (the same record, replayed after a crash) and must be left out.
+    whose key was judged before (rule ``duplicate_reading``), and a new copy whose values differ
+    from a neighbouring copy of its key (rule ``conflicting_duplicate``: two different readings of
+    one unit at one time — e.g. a gateway tagging another unit's reading with this unit's id —
+    cannot both be true, and neither is trusted; a reading already in silver stays). Adds
+    ``_is_rejudged`` for a new row that *is* a row judged before (the same record, replayed after
+    a crash) and must be left out.
 
     Only rows passing the row rules compete for a key, so a broken row never displaces a good one.
     """
-    previous = F.lag("_us").over(_in_pool_order())
+    ordered = _in_pool_order()
+    values = F.xxhash64(*[F.col(c) for c in SENSOR_COLUMNS])
+    previous = F.lag("_us").over(ordered)
     same_key_before = F.coalesce(previous == F.col("_us"), F.lit(False))
-    return pool.withColumn(
-        _flag("duplicate_reading"), F.col("_is_new") & F.col("_passes") & same_key_before
-    ).withColumn(
-        "_is_rejudged",
-        F.col("_is_new")
-        & same_key_before
-        & F.coalesce(F.lag("_record_id").over(_in_pool_order()) == F.col("_record_id"), F.lit(False)),
+    same_key_after = F.coalesce(F.lead("_us").over(ordered) == F.col("_us"), F.lit(False))
+    differs_before = (
+        same_key_before & F.lag("_passes").over(ordered) & (F.lag("_values").over(ordered) != F.col("_values"))
+    )
+    differs_after = (
+        same_key_after & F.lead("_passes").over(ordered) & (F.lead("_values").over(ordered) != F.col("_values"))
+    )
+    conflicting = F.col("_is_new") & F.col("_passes") & F.coalesce(differs_before | differs_after, F.lit(False))
+    return (
+        pool.withColumn("_values", values)
+        .withColumn(_flag("conflicting_duplicate"), conflicting)
+        .withColumn(
+            _flag("duplicate_reading"),
+            F.col("_is_new") & F.col("_passes") & same_key_before & ~F.col(_flag("conflicting_duplicate")),
+        )
+        .withColumn(
+            "_is_rejudged",
+            F.col("_is_new")
+            & same_key_before
+            & F.coalesce(F.lag("_record_id").over(_in_pool_order()) == F.col("_record_id"), F.lit(False)),
+        )
     )
 
 
 def _is_eligible() -> Column:
-    """A reading the spike check may use: it passes the row rules and is no duplicate."""
-    return F.col("_passes") & ~F.col(_flag("duplicate_reading"))
+    """A reading the sequence checks (spike, stuck value) may use: it passes the row rules and is
+    no duplicate."""
+    return F.col("_passes") & ~F.col(_flag("duplicate_reading")) & ~F.col(_flag("conflicting_duplicate"))
+
+
+def with_stuck_flag(eligible: DataFrame, validation: Validation) -> DataFrame:
+    """Flags a reading (rule ``stuck_sensor``) whose value of some sensor equals, exactly, that
+    sensor's value in the unit's ``stuck_readings - 1`` readings before it: a live transmitter's
+    noise never repeats three decimals that long. Zero is exempt (a stopped unit's flow and power
+    read zero). Backward-looking only, so a run cut across batches is judged the same."""
+    ordered = _in_pool_order()
+    lags = range(1, validation.stuck_readings)
+    stuck = [(F.col(s) != 0) & _all([F.lag(s, k).over(ordered) == F.col(s) for k in lags]) for s in SENSOR_COLUMNS]
+    return eligible.withColumn(_flag("stuck_sensor"), F.coalesce(_any(stuck), F.lit(False)))
 
 
 def with_outlier_flag(eligible: DataFrame, validation: Validation) -> DataFrame:
@@ -175,7 +212,17 @@ def with_outlier_flag(eligible: DataFrame, validation: Validation) -> DataFrame:
         *eligible.columns,
         spike.alias(_flag("outlier_4sigma")),
         F.col("_next_us").isNull().alias("_is_last"),
+        F.col("_prev_us"),
     )
+
+
+def with_gap_count(scored: DataFrame, interval_minutes: float) -> DataFrame:
+    """Adds ``_missing_before``: how many readings are missing between a reading and the unit's
+    previous one (a gap wider than 1.5 reporting intervals), counted at the reading after the gap."""
+    interval_us = interval_minutes * 60 * _MICRO
+    delta = F.col("_us") - F.col("_prev_us")
+    missing = F.when(delta > 1.5 * interval_us, F.round(delta / interval_us).cast("long") - 1)
+    return scored.withColumn("_missing_before", F.coalesce(missing, F.lit(0).cast("long"))).drop("_prev_us")
 
 
 def _gap_us(validation: Validation) -> int:
@@ -210,26 +257,39 @@ def judge_readings(
     history: DataFrame,
     validation: Validation,
     now: datetime,
+    interval_minutes: float,
 ) -> DataFrame:
-    """Bronze rows → their verdicts: ``JUDGED_COLUMNS`` with ``failed_rules`` and ``_is_pending``,
-    every rule in order. Rows judged before (a batch replayed after a crash) are left out.
+    """Bronze rows → their verdicts: ``JUDGED_COLUMNS`` with ``failed_rules``, ``_is_pending`` and
+    ``_missing_before``, every rule in order. Rows judged before (a batch replayed after a crash)
+    are left out.
 
-    ``history``: readings judged before around the candidates (silver, and quarantined spikes) with
-    their ``_record_id``: the keys a candidate duplicates, and the neighbours and statistics of the
-    spike check.
+    ``history``: readings judged before around the candidates (silver, and readings quarantined by
+    ``SEQUENCE_RULES`` only) with their ``_record_id``: the keys a candidate duplicates, and the
+    sequence the spike, stuck-value and gap checks look along.
     """
     flagged = candidates.transform(with_row_rule_flags, known_compressors, validation, now)
     pool = to_judgement_pool(flagged, history).transform(with_duplicate_flag)
-    scored = pool.filter(_is_eligible()).transform(with_outlier_flag, validation)
+    scored = (
+        pool.filter(_is_eligible())
+        .transform(with_stuck_flag, validation)
+        .transform(with_outlier_flag, validation)
+        .transform(with_gap_count, interval_minutes)
+    )
     rejected = pool.filter(~_is_eligible()).select(
-        "*", F.lit(False).alias(_flag("outlier_4sigma")), F.lit(False).alias("_is_last")
+        "*",
+        F.lit(False).alias(_flag("stuck_sensor")),
+        F.lit(False).alias(_flag("outlier_4sigma")),
+        F.lit(False).alias("_is_last"),
+        F.lit(0).cast("long").alias("_missing_before"),
     )
     return (
         scored.unionByName(rejected)
         .transform(with_pending_flag, to_fleet_newest(flagged, history), validation)
         .filter(F.col("_is_new") & ~F.col("_is_rejudged"))
+        # A reading that waits is judged whole with the next batch (the same history, the same verdict).
+        .withColumn(_flag("stuck_sensor"), F.col(_flag("stuck_sensor")) & ~F.col("_is_pending"))
         .transform(with_failed_rules)
-        .select(*JUDGED_COLUMNS, "failed_rules", "_is_pending")
+        .select(*JUDGED_COLUMNS, "failed_rules", "_is_pending", "_missing_before")
     )
 
 
@@ -268,7 +328,8 @@ def to_pending_readings(candidates: DataFrame, pending: DataFrame) -> DataFrame:
 
 def to_judgement_summary(judged: DataFrame) -> DataFrame:
     """Judged rows → one row: how many were judged, accepted, quarantined and left pending, the span
-    of the accepted ones, and per rule (a column named after it) how many rows failed it."""
+    of the accepted ones, per rule (a column named after it) how many rows failed it, and
+    ``reading_gap``: the readings missing in the gaps before the rows judged (not left pending)."""
     accepted = (F.size("failed_rules") == 0) & ~F.col("_is_pending")
     return judged.agg(
         F.count(F.lit(1)).alias("judged"),
@@ -278,6 +339,7 @@ def to_judgement_summary(judged: DataFrame) -> DataFrame:
         F.min(F.when(accepted, F.col("timestamp"))).alias("first_accepted"),
         F.max(F.when(accepted, F.col("timestamp"))).alias("last_accepted"),
         *[F.count(F.when(F.array_contains("failed_rules", rule), 1)).alias(rule) for rule in RULES],
+        F.coalesce(F.sum(F.when(~F.col("_is_pending"), F.col("_missing_before"))), F.lit(0)).alias(GAP_COUNT),
     )
 
 
@@ -292,8 +354,47 @@ def to_latest_registry(bronze: DataFrame, key: str, columns: list[str]) -> DataF
     )
 
 
+def _all(conditions: list[Column]) -> Column:
+    result = conditions[0]
+    for c in conditions[1:]:
+        result = result & c
+    return result
+
+
 def _any(conditions: list[Column]) -> Column:
     result = conditions[0]
     for c in conditions[1:]:
         result = result | c
     return result
+
+
+# ---------------------------------------------------------------- maintenance work orders
+
+WORK_ORDER_RULES = ("missing_value", "unknown_event_type", "unknown_compressor", "ends_before_start")
+
+
+def with_work_order_verdicts(
+    bronze: DataFrame, known_compressors: DataFrame, event_types: tuple[str, ...]
+) -> DataFrame:
+    """Adds ``failed_rules`` to bronze work orders: a missing key field, an event type outside
+    ``event_types``, a unit not in the registry, or an end before the start."""
+    known = known_compressors.select("compressor_id", F.lit(True).alias("_is_known"))
+    required = ("work_order_id", "compressor_id", "event_type", "started_at")
+    flags = {
+        "missing_value": _any([F.col(c).isNull() for c in required]),
+        "unknown_event_type": F.col("event_type").isNotNull() & ~F.col("event_type").isin(*event_types),
+        "unknown_compressor": F.col("compressor_id").isNotNull() & F.col("_is_known").isNull(),
+        "ends_before_start": F.coalesce(F.col("ended_at") < F.col("started_at"), F.lit(False)),
+    }
+    names = [F.when(flags[r], F.lit(r)) for r in WORK_ORDER_RULES]
+    return (
+        bronze.join(F.broadcast(known), "compressor_id", "left")
+        .withColumn("failed_rules", F.array_compact(F.array(*names)))
+        .drop("_is_known")
+    )
+
+
+def to_latest_work_orders(valid: DataFrame, columns: list[str]) -> DataFrame:
+    """The newest ingested valid version of each work order: a CMMS export lands a work order again
+    when it changes (closed, re-coded), and the newest says what happened."""
+    return to_latest_registry(valid, "work_order_id", columns)
