@@ -20,12 +20,14 @@ from deltalake import DeltaTable
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[1]
-# Failures counted from the fleet epoch (the start of day 1): COMP-004 warns late on day 1 and is
-# still alarming on day 2; COMP-002 warns on day 2 and fails on day 3.
+# Failures counted from the fleet epoch (the start of day 1): COMP-004's bearing warns late on day 2
+# and is still alarming on day 3, when it trips; COMP-002's valve degrades from day 1 and trips on
+# day 3 (a work order opens). The configured sensor faults (COMP-005's stuck temperature on day 2)
+# and the units drawing from the rates (COMP-003) come along.
 SCHEDULE = json.dumps(
     [
-        {"compressor_id": "COMP-004", "degradation_start_day": 0.2, "failure_day": 1.4},
-        {"compressor_id": "COMP-002", "degradation_start_day": 0.5, "failure_day": 2.2},
+        {"compressor_id": "COMP-004", "degradation_start_day": 0.2, "failure_day": 2.6},
+        {"compressor_id": "COMP-002", "degradation_start_day": 0.5, "failure_day": 2.2, "failure_mode": "valve"},
     ]
 )
 FLEET = ["-p", "n_compressors=5", "-p", "n_stations=2", "-p", f"failure_schedule={SCHEDULE}"]
@@ -87,6 +89,7 @@ def _serving(home: Path, table: str, order: str) -> pd.DataFrame:
         "gold_hourly_readings",
         "gold_alert_episodes",
         "silver_compressors",
+        "silver_maintenance_events",
     ],
 )
 def test_daily_runs_and_one_long_run_give_identical_lakehouse_tables(homes, table):
@@ -104,8 +107,9 @@ def test_daily_runs_and_one_long_run_give_identical_serving_tables(homes, table)
 
 def test_the_comparison_covers_an_episode_open_across_a_day_boundary(homes):
     daily, whole = homes
-    readings = _lakehouse(whole, "silver_sensor_readings")
-    assert len(readings) + len(_lakehouse(whole, "silver_pending_readings")) == 5 * 3 * 144
+    placed = ("silver_sensor_readings", "silver_pending_readings", "silver_quarantine_readings")
+    assert sum(len(_lakehouse(whole, t)) for t in placed) == len(_lakehouse(whole, "bronze_sensor_readings"))
+    assert (_lakehouse(daily, "silver_quarantine_readings").failed_rules.map(list) == ["stuck_sensor"]).sum() == 31
     episodes = _lakehouse(daily, "gold_alert_episodes")
     boundaries = [pd.Timestamp(d, tz="UTC") for d in ("2026-11-02", "2026-11-03")]
     spanning = episodes[

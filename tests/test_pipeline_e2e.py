@@ -27,8 +27,9 @@ RUN_DATE = "2026-11-20"
 WINDOW_END = datetime(2026, 11, 20, tzinfo=UTC)
 # Rows each run adds to the run logs: the first run measures every layer; a rerun with nothing new
 # measures only what is still defined (bronze and silver freshness, silver consistency).
-PER_RUN_TABLES = {"ops_run_steps": 5, "silver_rule_counts": 6, "gold_data_quality": 8}
-PER_EMPTY_RUN_TABLES = {"ops_run_steps": 5, "silver_rule_counts": 6, "gold_data_quality": 3}
+PER_RUN_TABLES = {"ops_run_steps": 5, "silver_rule_counts": 9, "gold_data_quality": 8}
+PER_EMPTY_RUN_TABLES = {"ops_run_steps": 5, "silver_rule_counts": 9, "gold_data_quality": 3}
+EPOCH = WINDOW_END - timedelta(days=7)  # the fleet's first batch: the failure and fault schedules count from it
 DATA_SQL_TABLES = ("stations", "compressors", "sensor_thresholds", "hourly_readings", "alerts")
 
 
@@ -81,27 +82,61 @@ def first(home):
 
 def test_first_run_fills_every_layer(home, first):
     counts = first["counts"]
-    assert counts["bronze_sensor_readings"] == 10_080
+    landed = pq.read_table(home / "lakehouse" / "Files" / "raw" / "sensor_readings").num_rows
+    # 10 units x 7 days at 10 minutes, less the readings lost in dropouts, plus mislabelled ones.
+    assert 10_000 < landed < 10_080 and counts["bronze_sensor_readings"] == landed
     placed = ("silver_sensor_readings", "silver_quarantine_readings", "silver_pending_readings")
-    assert sum(counts[t] for t in placed) == 10_080
-    assert counts["silver_quarantine_readings"] == 0  # the simulator's data is clean
+    assert sum(counts[t] for t in placed) == landed
     assert counts["silver_pending_readings"] == 10  # each unit's newest reading waits for its successor
-    assert counts["gold_sensor_features"] == counts["silver_sensor_readings"] == 10_070
-    assert counts["gold_hourly_readings"] == 1_680
+    assert counts["gold_sensor_features"] == counts["silver_sensor_readings"]
+    silver = _table(home, "silver_sensor_readings")
+    assert counts["gold_hourly_readings"] == silver.groupby(["compressor_id", silver.timestamp.dt.floor("h")]).ngroups
     assert counts["silver_compressors"] == 10 and counts["silver_stations"] == 4
     assert all(counts[t] == n for t, n in PER_RUN_TABLES.items())
     for step in ("01_simulate", "02_bronze", "03_silver", "04_gold", "05_publish"):
         assert f"✔ {step}" in first["stdout"]
-    assert "quarantined this run: 0" in first["stdout"]
-    assert "03_silver · judging new readings: 10,080 rows in" in first["stdout"]  # progress, in the terminal
+    assert f"quarantined this run: {counts['silver_quarantine_readings']}" in first["stdout"]
+    assert f"03_silver · judging new readings: {landed:,} rows in" in first["stdout"]  # progress, in the terminal
+
+
+def test_the_scheduled_sensor_faults_are_caught_by_their_rules_and_blamed_on_no_compressor(home, first):
+    quarantine = _table(home, "silver_quarantine_readings")
+    rules = quarantine.assign(rules=quarantine.failed_rules.map(tuple))
+
+    def caught(unit, rule, lo, hi):
+        hit = rules[(rules.compressor_id == unit) & rules.rules.map(lambda r: rule in r)]
+        return hit[(hit.timestamp >= lo) & (hit.timestamp < hi)]
+
+    stuck_from = EPOCH + timedelta(days=1.5)  # COMP-005's temperature stuck for 6 h
+    assert len(caught("COMP-005", "stuck_sensor", stuck_from, stuck_from + timedelta(hours=6))) == 36 - 5
+    spike = EPOCH + timedelta(days=2.3)  # COMP-009's vibration spike, on the 10-minute slot
+    assert len(caught("COMP-009", "outlier_4sigma", spike - timedelta(minutes=5), spike + timedelta(minutes=5))) == 1
+    mislabelled = EPOCH + timedelta(days=3.5)  # COMP-010's reading under COMP-002's id: both copies
+    assert len(caught("COMP-002", "conflicting_duplicate", mislabelled, mislabelled + timedelta(seconds=1))) == 2
+    gaps = _table(home, "silver_rule_counts").query("rule == 'reading_gap'").failed_rows.sum()
+    assert gaps >= 12  # COMP-001's two-hour dropout, at least
+    episodes = _table(home, "gold_alert_episodes")
+    faulty = ["COMP-001", "COMP-005", "COMP-008", "COMP-009", "COMP-010", "COMP-002"]
+    blamed = episodes[episodes.compressor_id.isin(faulty) & (episodes.sensor != "running_state")]
+    assert blamed.empty, blamed
+
+
+def test_maintenance_work_orders_reach_silver(home, first):
+    orders = _table(home, "silver_maintenance_events")
+    failure = orders[orders.compressor_id == "COMP-003"].iloc[0]
+    assert (failure.event_type, failure.failure_mode) == ("failure", "bearing")
+    assert failure.started_at == EPOCH + timedelta(days=6) and pd.isna(failure.ended_at)  # still under repair
+    assert set(orders.event_type) <= {"failure", "corrective_repair", "preventive_maintenance"}
+    assert _table(home, "silver_quarantine_maintenance_events").empty
     assert "Ivy" not in first["stdout"] and "WARN" not in first["stdout"]  # plumbing goes to the run log
 
 
 def test_serving_database_holds_hourly_rows_and_the_views_answer(home, first):
-    assert _sql(home, "SELECT count(*) FROM hourly_readings") == [(1_680,)]
+    assert _sql(home, "SELECT count(*) FROM hourly_readings") == [(first["counts"]["gold_hourly_readings"],)]
     assert _sql(home, "SELECT count(*) FROM v_latest_readings") == [(10,)]
     health = dict(_sql(home, "SELECT compressor_id, health_status FROM v_fleet_health"))
-    assert health["COMP-003"] == "critical" and health["COMP-001"] == "normal" and len(health) == 10
+    # COMP-003 tripped on day 6 and is under repair: down, not critical.
+    assert health["COMP-003"] == "down" and health["COMP-001"] == "normal" and len(health) == 10
     assert _sql(home, "SELECT count(*) FROM v_active_alerts WHERE compressor_id = 'COMP-003'")[0][0] >= 1
     assert _sql(home, "SELECT count(*) FROM pipeline_run_steps") == [(5,)]
     assert _sql(home, "SELECT count(DISTINCT table_name) FROM data_quality_metrics") == [(3,)]
@@ -115,7 +150,10 @@ def test_comp003_alerts_before_failure_and_healthy_units_stay_quiet(home, first)
     critical = episodes[(episodes.compressor_id == "COMP-003") & (episodes.severity == "critical")]
     assert len(critical) >= 1
     assert critical.escalated_at.min() < failure
-    healthy = episodes[~episodes.compressor_id.isin(["COMP-003", "COMP-007"])]
+    assert (critical.cleared_at == failure).all()  # the trip ends the process alarm...
+    stop = episodes[(episodes.compressor_id == "COMP-003") & (episodes.sensor == "running_state")]
+    assert list(stop.opened_at) == [failure] and stop.is_active.all()  # ...and opens the stop
+    healthy = episodes[~episodes.compressor_id.isin(["COMP-003", "COMP-007"]) & (episodes.sensor != "running_state")]
     assert healthy.empty
     assert 1 < len(episodes) < 100  # episodes, not one alert per reading
     assert set(_sql(home, "SELECT alert_id FROM alerts")) == {(a,) for a in episodes.alert_id}
@@ -206,8 +244,9 @@ def test_a_batch_of_bad_rows_lands_its_good_rows_and_quarantines_the_rest_with_r
     assert counts["silver_sensor_readings"] == second["counts"]["silver_sensor_readings"] + 2
     pending = _table(home, "silver_pending_readings")
     assert len(pending) == 10 and (pending.compressor_id == "COMP-001").sum() == 1
-    new_bad = _table(home, "silver_quarantine_readings")
-    assert len(new_bad) == 6 == counts["silver_quarantine_readings"]
+    quarantine = _table(home, "silver_quarantine_readings")
+    new_bad = quarantine[quarantine._ingest_run_id == bronze.sort_values("_ingested_at")._ingest_run_id.iloc[-1]]
+    assert len(new_bad) == 6 == counts["silver_quarantine_readings"] - second["counts"]["silver_quarantine_readings"]
     got = sorted(tuple(r) for r in new_bad.failed_rules.map(list))
     assert got == sorted(tuple(r) for r in expected.values())
     assert set(new_bad._record_id) <= set(bronze._record_id)
@@ -220,7 +259,11 @@ def test_a_batch_of_bad_rows_lands_its_good_rows_and_quarantines_the_rest_with_r
         "unknown_compressor": 1,
         "out_of_range": 1,
         "duplicate_reading": 2,
+        "conflicting_duplicate": 0,
         "future_timestamp": 1,
         "outlier_4sigma": 0,
+        "stuck_sensor": 0,
+        "reading_gap": 0,
     }
-    assert _sql(home, "SELECT sum(failed_rows) FROM quarantine_rule_counts")[0][0] == 6
+    published = _sql(home, "SELECT sum(failed_rows) FROM quarantine_rule_counts")[0][0]
+    assert int(published) == int(rule_counts.failed_rows.sum())
