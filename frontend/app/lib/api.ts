@@ -5,8 +5,8 @@ import { ConflictError, NotFoundError } from './mutations';
 import { describeIssues, searchParamsToObject } from './validation';
 
 /** The one error shape every API route returns: {"error": {"status": 400, "message": "..."}}. */
-export function jsonError(status: number, message: string): NextResponse {
-  return NextResponse.json({ error: { status, message } }, { status, headers: { 'cache-control': 'no-store' } });
+export function jsonError(status: number, message: string, headers?: Record<string, string>): NextResponse {
+  return NextResponse.json({ error: { status, message } }, { status, headers: { 'cache-control': 'no-store', ...headers } });
 }
 
 export function json(body: unknown, init?: ResponseInit): NextResponse {
@@ -60,4 +60,12 @@ export function handler<C>(fn: (request: Request, context: C) => Promise<Respons
       return jsonError(500, 'internal error');
     }
   };
+}
+
+/**
+ * 303 See Other to a path on this site. The Location stays relative: behind `next start -H` or a
+ * proxy, request.url's host is not necessarily the one the browser used (and holds cookies for).
+ */
+export function redirectTo(path: string, headers?: Record<string, string>): NextResponse {
+  return new NextResponse(null, { status: 303, headers: { location: path, 'cache-control': 'no-store', ...headers } });
 }
