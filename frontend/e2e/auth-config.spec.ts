@@ -14,7 +14,7 @@ const ENTRA = {
 test('defaults: 8 h sessions, 5 failures per account and address, 20 per account, 15 min window, no Entra ID', () => {
   expect(parseAuthConfig({})).toEqual({
     sessionTtlSeconds: 28800, maxFailedSignIns: 5, maxFailedSignInsPerAccount: 20, failedSignInWindowSeconds: 900,
-    origin: null, secureCookies: 'auto', localAccounts: true, entra: null,
+    origin: null, secureCookies: 'auto', localAccounts: true, requireSignIn: false, entra: null,
   });
   const c = parseAuthConfig({ AUTH_SESSION_TTL_SECONDS: '60', AUTH_ORIGIN: 'https://ops.example.com', AUTH_SECURE_COOKIES: 'true' });
   expect(c).toMatchObject({ sessionTtlSeconds: 60, origin: 'https://ops.example.com', secureCookies: 'always' });
@@ -27,6 +27,7 @@ test('bad settings fail with a message naming the setting', () => {
     [{ AUTH_ORIGIN: 'ops.example.com' }, /AUTH_ORIGIN.*absolute URL/],
     [{ AUTH_ORIGIN: 'https://ops.example.com/dash' }, /origin only/],
     [{ AUTH_LOCAL_ACCOUNTS: 'off' }, /needs Microsoft Entra ID/],
+    [{ AUTH_REQUIRE_SIGN_IN: 'yes' }, /AUTH_REQUIRE_SIGN_IN=yes: use on or off/],
     [{ AUTH_ENTRA_TENANT_ID: ENTRA.AUTH_ENTRA_TENANT_ID }, /AUTH_ENTRA_CLIENT_ID, AUTH_ENTRA_CLIENT_SECRET, AUTH_ENTRA_REDIRECT_URI as well/],
     [{ ...ENTRA, AUTH_ENTRA_TENANT_ID: 'contoso.onmicrosoft.com' }, /tenant\) id, a GUID/],
     [{ ...ENTRA, AUTH_ENTRA_TENANT_ID: 'common' }, /GUID/],

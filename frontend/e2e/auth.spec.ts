@@ -140,12 +140,14 @@ test('operator API actions need same-origin requests with the CSRF token, and ar
   expect(last.rows[0]).toEqual({ action: 'note', actor: 'e2e.operator' });
 });
 
-test('a session ends after AUTH_SESSION_TTL_SECONDS; Entra ID sends the browser off with PKCE, state and nonce', async ({ page, playwright }) => {
+test('a session ends after AUTH_SESSION_TTL_SECONDS; AUTH_REQUIRE_SIGN_IN closes reading; Entra ID sends the browser off with PKCE, state and nonce', async ({ page, playwright }) => {
   const tenant = '11111111-2222-3333-4444-555555555555';
   const client = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
-  const env: NodeJS.ProcessEnv = { ...dashboardEnv(), AUTH_SESSION_TTL_SECONDS: '3' };
+  // One extra server for all three: short sessions, sign-in required to read, Entra ID configured.
   const dash = await startDashboard({
-    ...env,
+    ...dashboardEnv(),
+    AUTH_SESSION_TTL_SECONDS: '4',
+    AUTH_REQUIRE_SIGN_IN: 'on',
     AUTH_ENTRA_TENANT_ID: tenant,
     AUTH_ENTRA_CLIENT_ID: client,
     AUTH_ENTRA_CLIENT_SECRET: 'test-secret-not-real',
@@ -153,14 +155,24 @@ test('a session ends after AUTH_SESSION_TTL_SECONDS; Entra ID sends the browser 
   });
   const api = await playwright.request.newContext({ baseURL: dash.url });
   try {
-    const res = await apiSignIn(api, ACCOUNTS.operator.name, ACCOUNTS.operator.password);
+    // Nobody signed in: pages go to sign-in, data routes are 401, health and sign-in stay open.
+    const home = await api.get('/alerts?severity=critical', { maxRedirects: 0 });
+    expect(home.status()).toBe(307);
+    expect(new URL(home.headers()['location']!, dash.url).href).toBe(`${dash.url}/sign-in?next=%2Falerts%3Fseverity%3Dcritical`);
+    expect((await api.get('/api/fleet')).status()).toBe(401);
+    expect((await api.get('/api/health')).status()).toBe(200);
+    expect((await api.get('/sign-in')).status()).toBe(200);
+
+    const res = await apiSignIn(api, ACCOUNTS.viewer.name, ACCOUNTS.viewer.password);
     expect(res.status()).toBe(200);
-    expect(res.headers()['set-cookie']).toMatch(/altaviz_session=[^;]+;.*Max-Age=3/i);
+    expect((await api.get('/api/fleet')).status()).toBe(200); // a viewer reads
+    expect(res.headers()['set-cookie']).toMatch(/altaviz_session=[^;]+;.*Max-Age=4/i);
     expect((await (await api.get('/api/auth/session')).json()).signed_in).toBe(true);
-    await new Promise((r) => setTimeout(r, 3500));
+    await new Promise((r) => setTimeout(r, 4500));
     // The browser may still send the cookie: the server decides from expires_at.
-    const again = await api.get('/api/auth/session', { headers: { cookie: `altaviz_session=${/altaviz_session=([^;]+)/.exec(res.headers()['set-cookie']!)![1]}` } });
-    expect((await again.json()).signed_in).toBe(false);
+    const cookie = { cookie: `altaviz_session=${/altaviz_session=([^;]+)/.exec(res.headers()['set-cookie']!)![1]}` };
+    expect((await (await api.get('/api/auth/session', { headers: cookie })).json()).signed_in).toBe(false);
+    expect((await api.get('/api/fleet', { headers: cookie })).status()).toBe(401);
 
     // Entra ID: the sign-in page offers it, and the redirect is a complete authorization request.
     await page.goto(`${dash.url}/sign-in`);

@@ -8,6 +8,8 @@
  *   default: the origin the request was addressed to.
  * - AUTH_SECURE_COOKIES (auto): Secure cookies when the request arrived over https; 'true' forces them.
  * - AUTH_LOCAL_ACCOUNTS (on): password sign-in against the accounts table; 'off' leaves only Entra ID.
+ * - AUTH_REQUIRE_SIGN_IN (off): 'on' makes every page and API route except sign-in and /api/health
+ *   need a signed-in account (viewer or operator); off, anyone who reaches the dashboard may read it.
  * - AUTH_ENTRA_TENANT_ID, AUTH_ENTRA_CLIENT_ID, AUTH_ENTRA_CLIENT_SECRET, AUTH_ENTRA_REDIRECT_URI:
  *   Microsoft Entra ID (OpenID Connect, authorization code + PKCE); all four or none.
  *   AUTH_ENTRA_OPERATOR_ROLES / AUTH_ENTRA_VIEWER_ROLES (app role values, default Altaviz.Operator /
@@ -41,6 +43,7 @@ export type AuthConfig = {
   origin: string | null;
   secureCookies: 'auto' | 'always';
   localAccounts: boolean;
+  requireSignIn: boolean;
   entra: EntraConfig | null;
 };
 
@@ -84,6 +87,8 @@ export function parseAuthConfig(env: Env): AuthConfig {
   if (!['auto', 'true'].includes(secure)) throw new AuthConfigError(`AUTH_SECURE_COOKIES=${secure}: use auto or true`);
   const local = (env.AUTH_LOCAL_ACCOUNTS ?? 'on').trim().toLowerCase();
   if (!['on', 'off'].includes(local)) throw new AuthConfigError(`AUTH_LOCAL_ACCOUNTS=${local}: use on or off`);
+  const require = (env.AUTH_REQUIRE_SIGN_IN ?? 'off').trim().toLowerCase();
+  if (!['on', 'off'].includes(require)) throw new AuthConfigError(`AUTH_REQUIRE_SIGN_IN=${require}: use on or off`);
   const config: AuthConfig = {
     sessionTtlSeconds: int(env, 'AUTH_SESSION_TTL_SECONDS', 8 * 3600, 1, 30 * 86400),
     maxFailedSignIns: int(env, 'AUTH_MAX_FAILED_SIGN_INS', 5, 1, 1000),
@@ -92,6 +97,7 @@ export function parseAuthConfig(env: Env): AuthConfig {
     origin: rawOrigin ? toOrigin(rawOrigin, 'AUTH_ORIGIN') : null,
     secureCookies: secure === 'true' ? 'always' : 'auto',
     localAccounts: local === 'on',
+    requireSignIn: require === 'on',
     entra: parseEntra(env),
   };
   if (!config.localAccounts && !config.entra) throw new AuthConfigError('AUTH_LOCAL_ACCOUNTS=off needs Microsoft Entra ID (AUTH_ENTRA_*) configured');

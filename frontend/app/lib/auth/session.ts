@@ -32,7 +32,8 @@ export async function createSession(accountId: number): Promise<{ token: string;
   return { token, csrfToken, maxAge: sessionTtlSeconds };
 }
 
-async function lookup(token: string | undefined): Promise<Session | null> {
+/** The live session a cookie value stands for, or null (unknown, expired, signed out). */
+export async function sessionFromToken(token: string | undefined): Promise<Session | null> {
   if (!token || token.length > 100) return null;
   try {
     const rows = await query<{ account_id: number; account_name: string; role: Role; provider: 'local' | 'entra'; csrf_token: string; expires_at: string }>(
@@ -52,7 +53,7 @@ async function lookup(token: string | undefined): Promise<Session | null> {
 
 /** The signed-in account of the current request (server components, actions, route handlers). */
 export async function currentSession(): Promise<Session | null> {
-  return lookup((await cookies()).get(SESSION_COOKIE)?.value);
+  return sessionFromToken((await cookies()).get(SESSION_COOKIE)?.value);
 }
 
 export async function endSession(): Promise<void> {
