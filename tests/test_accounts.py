@@ -28,6 +28,8 @@ def test_hash_is_a_phc_scrypt_string_that_verifies_only_its_password():
     assert not accounts.verify_password("correct horse batterY", phc)
     assert accounts.hash_password("correct horse battery") != phc  # fresh salt each time
     assert not accounts.verify_password("x", "") and not accounts.verify_password("x", "$2b$12$bcrypt")
+    composed = accounts.hash_password("caf\u00e9 au lait 12")
+    assert accounts.verify_password("cafe\u0301 au lait 12", composed)  # NFC, as the dashboard normalises
 
 
 def test_verify_reads_the_parameters_from_the_string_rfc_7914_vector():

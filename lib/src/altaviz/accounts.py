@@ -18,6 +18,7 @@ import hmac
 import os
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,10 +47,15 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text + "=" * (-len(text) % 4))
 
 
+def _utf8(password: str) -> bytes:
+    # NFC, as the dashboard does: "é" typed as one code point or as e + accent is the same password.
+    return unicodedata.normalize("NFC", password).encode("utf-8")
+
+
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     salt = salt if salt is not None else os.urandom(SALT_BYTES)
     digest = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=2**LOG2_N, r=R, p=P, maxmem=_MAXMEM, dklen=HASH_BYTES
+        _utf8(password), salt=salt, n=2**LOG2_N, r=R, p=P, maxmem=_MAXMEM, dklen=HASH_BYTES
     )
     return f"$scrypt$ln={LOG2_N},r={R},p={P}${_b64(salt)}${_b64(digest)}"
 
@@ -61,7 +67,7 @@ def verify_password(password: str, phc: str) -> bool:
     ln, r, p = (int(g) for g in match.groups()[:3])
     expected = _unb64(match.group(5))
     digest = hashlib.scrypt(
-        password.encode("utf-8"), salt=_unb64(match.group(4)), n=2**ln, r=r, p=p, maxmem=_MAXMEM, dklen=len(expected)
+        _utf8(password), salt=_unb64(match.group(4)), n=2**ln, r=r, p=p, maxmem=_MAXMEM, dklen=len(expected)
     )
     return hmac.compare_digest(digest, expected)
 
