@@ -140,7 +140,7 @@ test('operator API actions need same-origin requests with the CSRF token, and ar
   expect(last.rows[0]).toEqual({ action: 'note', actor: 'e2e.operator' });
 });
 
-test('a session ends after AUTH_SESSION_TTL_SECONDS; AUTH_REQUIRE_SIGN_IN closes reading; Entra ID sends the browser off with PKCE, state and nonce', async ({ page, playwright }) => {
+test('a session ends after AUTH_SESSION_TTL_SECONDS; AUTH_REQUIRE_SIGN_IN closes reading; failures count across processes; Entra ID sends the browser off with PKCE, state and nonce', async ({ page, playwright, request, db }) => {
   const tenant = '11111111-2222-3333-4444-555555555555';
   const client = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
   // One extra server for all three: short sessions, sign-in required to read, Entra ID configured.
@@ -173,6 +173,11 @@ test('a session ends after AUTH_SESSION_TTL_SECONDS; AUTH_REQUIRE_SIGN_IN closes
     const cookie = { cookie: `altaviz_session=${/altaviz_session=([^;]+)/.exec(res.headers()['set-cookie']!)![1]}` };
     expect((await (await api.get('/api/auth/session', { headers: cookie })).json()).signed_in).toBe(false);
     expect((await api.get('/api/fleet', { headers: cookie })).status()).toBe(401);
+
+    // Failed sign-ins live in the database: five on the suite's server lock this one out as well.
+    await db.query('DELETE FROM auth_failed_sign_ins WHERE account_name = $1', [ACCOUNTS.target.name]);
+    for (let i = 0; i < 5; i++) expect((await apiSignIn(request, ACCOUNTS.target.name, `wrong-${i}`)).status()).toBe(401);
+    expect((await apiSignIn(api, ACCOUNTS.target.name, ACCOUNTS.target.password)).status()).toBe(429);
 
     // Entra ID: the sign-in page offers it, and the redirect is a complete authorization request.
     await page.goto(`${dash.url}/sign-in`);

@@ -1,5 +1,6 @@
 import { NextResponse } from 'next/server';
 import { z } from 'zod';
+import { AuthConfigError } from './auth/config';
 import { DatabaseUnavailableError, SchemaMissingError } from './db';
 import { ConflictError, NotFoundError } from './mutations';
 import { describeIssues, searchParamsToObject } from './validation';
@@ -54,6 +55,8 @@ export function handler<C>(fn: (request: Request, context: C) => Promise<Respons
       if (err instanceof ConflictError) return jsonError(409, err.message);
       if (err instanceof DatabaseUnavailableError) return jsonError(503, err.message);
       if (err instanceof SchemaMissingError) return jsonError(503, 'the serving database has no schema yet: run the pipeline (altaviz run)');
+      // A misconfigured AUTH_* setting: say which (the message never carries a secret's value).
+      if (err instanceof AuthConfigError) return jsonError(500, err.message);
       const code = (err as { code?: string })?.code;
       // Data exceptions (class 22) are a bad value that slipped past validation: still the caller's fault.
       if (typeof code === 'string' && code.startsWith('22')) return jsonError(400, 'invalid parameter value');

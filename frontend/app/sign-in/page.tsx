@@ -32,7 +32,7 @@ export default async function SignInPage({ searchParams }: PageProps<'/sign-in'>
           Signed in as <strong>{session.account}</strong> ({session.role}). <Link href={next}>Continue</Link>
         </p>
       ) : null}
-      <p className="muted">Everyone signed in sees the fleet; operators also acknowledge, resolve and reopen alerts.</p>
+      <p className="muted">Viewers see the fleet and its alerts; operators also acknowledge, resolve and reopen alerts.</p>
       {error ? <p className="form-msg form-msg--error" role="alert" data-testid="sign-in-error">{error}</p> : null}
       {cfg.localAccounts ? (
         <form action="/api/auth/sign-in" method="post" className={styles.form} data-testid="sign-in-form">
