@@ -162,12 +162,26 @@ def _pg_tables() -> dict[str, set[str]]:
 
 def test_tsql_and_postgres_schemas_declare_the_same_tables_and_columns():
     pg, ts = _pg_tables(), _tsql_tables()
-    assert len(pg) == 11
+    assert len(pg) == 14
     assert set(ts) == set(pg)
     for table, columns in pg.items():
         assert ts[table] == columns, (
             f"{table}: only in PostgreSQL {columns - ts[table]}, only in T-SQL {ts[table] - columns}"
         )
+
+
+AUTH_TABLES = {"accounts", "auth_sessions", "auth_failed_sign_ins"}
+
+
+def test_sign_in_tables_exist_in_both_dialects_and_are_never_published():
+    pg, ts = _pg_tables(), _tsql_tables()
+    assert AUTH_TABLES <= set(pg) and AUTH_TABLES <= set(ts)
+    assert not (AUTH_TABLES & set(SERVING_TABLES)), "accounts and sessions belong to people, not to 05_publish"
+    assert {"account_name", "role", "provider", "external_id", "password_hash"} <= pg["accounts"]
+    # Signing an account out everywhere is deleting it: its sessions go with it in both dialects.
+    for path in (PG_FILE, TSQL_FILE):
+        text = path.read_text(encoding="utf-8")
+        assert re.search(r"REFERENCES (?:dbo\.)?accounts \(account_id\) ON DELETE CASCADE", text)
 
 
 def test_tsql_and_postgres_schemas_declare_the_same_views_and_indexes():

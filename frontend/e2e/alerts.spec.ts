@@ -1,8 +1,10 @@
+import { signIn } from './auth-helpers';
+import { ACCOUNTS, USES_PIPELINE } from './env';
 import { expect, screenshot, test, waitForWidgets } from './fixtures';
-import { USES_PIPELINE } from './env';
 import { runPipeline } from './pipeline';
 
-const OPERATOR = 'E2E Operator';
+// Operator actions need a signed-in operator; the audit trail records that account.
+const OPERATOR = ACCOUNTS.operator.name;
 
 test('filters narrow the alert table to what the database holds for the same filter', async ({ page, db }) => {
   const count = async (where: string, values: unknown[] = []) =>
@@ -69,13 +71,14 @@ test('acknowledging in the UI writes PostgreSQL, shows at once, and survives a r
   const alertId = target!.alert_id;
   const row = page.locator(`[data-testid="alert-row"][data-alert-id="${alertId}"]`);
 
-  await page.goto('/alerts?compressor=COMP-003');
+  await signIn(page, 'operator', '/alerts?compressor=COMP-003');
+  await expect(page).toHaveURL(/\/alerts\?compressor=COMP-003$/);
   await waitForWidgets(page);
   await expect(row).toHaveAttribute('data-status', 'open');
   await row.getByTestId('action-acknowledge').click();
   const dialog = page.getByTestId('action-dialog');
   await expect(dialog).toBeVisible();
-  await dialog.getByTestId('action-actor').fill(OPERATOR);
+  await expect(dialog.getByTestId('action-as')).toHaveText(`Recorded as ${OPERATOR}`); // no name to type
   await dialog.getByTestId('action-note').fill('Crew dispatched to check the crosshead bearing');
   await dialog.getByTestId('action-submit').click();
   await expect(dialog).toBeHidden();
@@ -116,12 +119,11 @@ test('resolving asks for a note, records who resolved it and takes the alert off
   )).rows[0];
   test.skip(!target, 'no open alert left to resolve');
   const { alert_id: alertId, compressor_id: compressorId } = target!;
-  await page.goto(`/monitoring/${compressorId}`);
+  await signIn(page, 'operator', `/monitoring/${compressorId}`);
   await waitForWidgets(page);
   const row = page.getByTestId('alert-history').locator(`[data-alert-id="${alertId}"]`);
   await row.getByTestId('action-resolve').click();
   const dialog = page.getByTestId('action-dialog');
-  await dialog.getByTestId('action-actor').fill(OPERATOR);
   await dialog.getByTestId('action-submit').click();
   // The note is required: the browser blocks the submit and nothing is written.
   await expect(dialog).toBeVisible();

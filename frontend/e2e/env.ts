@@ -24,3 +24,16 @@ export function dashboardEnv(): NodeJS.ProcessEnv {
   if (process.env.E2E_DATABASE_URL) env.DATABASE_URL = process.env.E2E_DATABASE_URL;
   return env;
 }
+
+/** Accounts global setup creates with the real CLI (`altaviz users add … --password-stdin`). */
+export const ACCOUNTS = {
+  operator: { name: 'e2e.operator', password: 'e2e-operator-password-1', role: 'operator' },
+  viewer: { name: 'e2e.viewer', password: 'e2e-viewer-password-1', role: 'viewer' },
+  // Only ever failed against, for the rate-limit test (its own account, so no other test is locked out).
+  target: { name: 'e2e.ratelimit', password: 'e2e-ratelimit-password-1', role: 'operator' },
+} as const;
+
+/** Environment for the CLI: the suite's database (E2E_DATABASE_URL) or its embedded PostgreSQL. */
+export function cliEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, ALTAVIZ_HOME, DATABASE_URL: process.env.E2E_DATABASE_URL ?? '' };
+}

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ALTAVIZ_BIN, ALTAVIZ_HOME, dashboardEnv, FRONTEND, SERVER_PID_FILE, USES_PIPELINE } from './env';
-import { runPipeline, startEmbeddedPostgres, stopEmbeddedPostgres } from './pipeline';
+import { ACCOUNTS, ALTAVIZ_BIN, ALTAVIZ_HOME, cliEnv, dashboardEnv, FRONTEND, SERVER_PID_FILE, USES_PIPELINE } from './env';
+import { ensureAccount, runPipeline, startEmbeddedPostgres, stopEmbeddedPostgres } from './pipeline';
 
 export default async function globalSetup(): Promise<void> {
   if (process.env.E2E_BASE_URL) return; // a dashboard is already running
@@ -15,11 +15,16 @@ export default async function globalSetup(): Promise<void> {
       // A fresh home every run: the tests acknowledge alerts, and a leftover acknowledgement would hide a regression.
       stopEmbeddedPostgres();
       fs.rmSync(ALTAVIZ_HOME, { recursive: true, force: true });
-      runPipeline();
+      const output = runPipeline();
+      // The first run creates the account `operator` and prints its password once; tests sign in with it.
+      const first = /account operator \(operator\), password (\S+)/.exec(output);
+      if (!first) throw new Error(`altaviz run on a fresh state folder printed no first operator account:\n${output.slice(-2000)}`);
+      process.env.E2E_FIRST_OPERATOR_PASSWORD = first[1]; // inherited by the test workers
     } else {
       startEmbeddedPostgres(); // teardown stopped it after the last run
     }
   }
+  for (const a of Object.values(ACCOUNTS)) ensureAccount(a.name, a.role, a.password, cliEnv());
   const port = process.env.E2E_PORT!;
   fs.mkdirSync(path.dirname(SERVER_PID_FILE), { recursive: true });
   const log = fs.openSync(path.join(FRONTEND, 'test-results', 'next-server.log'), 'w');

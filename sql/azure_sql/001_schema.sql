@@ -124,6 +124,51 @@ IF NOT EXISTS (
 )
     CREATE INDEX ix_alert_events_alert ON dbo.alert_events (alert_id, created_at);
 
+-- Dashboard sign-in (see sql/postgres for the password hash format). In Azure people sign in with
+-- Microsoft Entra ID, so accounts holds provider 'entra' rows (no password) keyed by tenant and object id.
+IF OBJECT_ID(N'dbo.accounts', N'U') IS NULL
+    CREATE TABLE dbo.accounts (
+        account_id       BIGINT IDENTITY (1, 1) NOT NULL CONSTRAINT pk_accounts PRIMARY KEY,
+        account_name     NVARCHAR(128)     NOT NULL CONSTRAINT uq_accounts_account_name UNIQUE,
+        role             NVARCHAR(16)      NOT NULL CONSTRAINT ck_accounts_role CHECK (role IN ('viewer', 'operator')),
+        provider         NVARCHAR(16)      NOT NULL CONSTRAINT df_accounts_provider DEFAULT 'local'
+            CONSTRAINT ck_accounts_provider CHECK (provider IN ('local', 'entra')),
+        external_id      NVARCHAR(128)     NULL,
+        password_hash    NVARCHAR(256)     NULL,
+        created_at       DATETIMEOFFSET(6) NOT NULL CONSTRAINT df_accounts_created_at DEFAULT SYSDATETIMEOFFSET(),
+        updated_at       DATETIMEOFFSET(6) NOT NULL CONSTRAINT df_accounts_updated_at DEFAULT SYSDATETIMEOFFSET(),
+        last_sign_in_at  DATETIMEOFFSET(6) NULL
+    );
+
+IF OBJECT_ID(N'dbo.auth_sessions', N'U') IS NULL
+    CREATE TABLE dbo.auth_sessions (
+        session_hash   NVARCHAR(64)      NOT NULL CONSTRAINT pk_auth_sessions PRIMARY KEY,
+        account_id     BIGINT            NOT NULL
+            CONSTRAINT fk_auth_sessions_account REFERENCES dbo.accounts (account_id) ON DELETE CASCADE,
+        csrf_token     NVARCHAR(64)      NOT NULL,
+        created_at     DATETIMEOFFSET(6) NOT NULL CONSTRAINT df_auth_sessions_created_at DEFAULT SYSDATETIMEOFFSET(),
+        expires_at     DATETIMEOFFSET(6) NOT NULL
+    );
+
+IF NOT EXISTS (
+    SELECT 1 FROM sys.indexes WHERE name = N'ix_auth_sessions_account' AND object_id = OBJECT_ID(N'dbo.auth_sessions')
+)
+    CREATE INDEX ix_auth_sessions_account ON dbo.auth_sessions (account_id);
+
+IF OBJECT_ID(N'dbo.auth_failed_sign_ins', N'U') IS NULL
+    CREATE TABLE dbo.auth_failed_sign_ins (
+        attempt_id     BIGINT IDENTITY (1, 1) NOT NULL CONSTRAINT pk_auth_failed_sign_ins PRIMARY KEY,
+        account_name   NVARCHAR(128)     NOT NULL,
+        client_ip      NVARCHAR(64)      NOT NULL,
+        failed_at      DATETIMEOFFSET(6) NOT NULL CONSTRAINT df_auth_failed_sign_ins_failed_at DEFAULT SYSDATETIMEOFFSET()
+    );
+
+IF NOT EXISTS (
+    SELECT 1 FROM sys.indexes
+    WHERE name = N'ix_auth_failed_sign_ins_key' AND object_id = OBJECT_ID(N'dbo.auth_failed_sign_ins')
+)
+    CREATE INDEX ix_auth_failed_sign_ins_key ON dbo.auth_failed_sign_ins (account_name, failed_at);
+
 IF OBJECT_ID(N'dbo.pipeline_runs', N'U') IS NULL
     CREATE TABLE dbo.pipeline_runs (
         run_id        NVARCHAR(64)      NOT NULL CONSTRAINT pk_pipeline_runs PRIMARY KEY,

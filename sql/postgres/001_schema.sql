@@ -95,6 +95,43 @@ CREATE TABLE IF NOT EXISTS alert_events (
 );
 CREATE INDEX IF NOT EXISTS ix_alert_events_alert ON alert_events (alert_id, created_at);
 
+-- Dashboard sign-in. People, not the pipeline, own these tables: 05_publish only creates them.
+-- Local accounts carry an scrypt password hash in PHC format ($scrypt$ln=17,r=8,p=1$<salt>$<hash>,
+-- standard base64 without padding), written by `altaviz users add` and checked by the dashboard;
+-- Microsoft Entra ID accounts (provider 'entra') have no password and are keyed by tenant and object id.
+CREATE TABLE IF NOT EXISTS accounts (
+    account_id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_name     VARCHAR(128)  NOT NULL UNIQUE,
+    role             VARCHAR(16)   NOT NULL CHECK (role IN ('viewer', 'operator')),
+    provider         VARCHAR(16)   NOT NULL DEFAULT 'local' CHECK (provider IN ('local', 'entra')),
+    external_id      VARCHAR(128),
+    password_hash    VARCHAR(256),
+    created_at       TIMESTAMPTZ   NOT NULL DEFAULT now(),
+    updated_at       TIMESTAMPTZ   NOT NULL DEFAULT now(),
+    last_sign_in_at  TIMESTAMPTZ
+);
+
+-- One row per signed-in browser. The cookie holds a random token; only its SHA-256 is stored, so a
+-- copy of this table signs nobody in. A session ends at expires_at or when its owner signs out.
+CREATE TABLE IF NOT EXISTS auth_sessions (
+    session_hash   VARCHAR(64)   PRIMARY KEY,
+    account_id     BIGINT        NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
+    csrf_token     VARCHAR(64)   NOT NULL,
+    created_at     TIMESTAMPTZ   NOT NULL DEFAULT now(),
+    expires_at     TIMESTAMPTZ   NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ix_auth_sessions_account ON auth_sessions (account_id);
+
+-- Failed sign-ins, counted per account name and client address to rate-limit password guessing
+-- across every dashboard process that shares this database.
+CREATE TABLE IF NOT EXISTS auth_failed_sign_ins (
+    attempt_id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_name   VARCHAR(128)  NOT NULL,
+    client_ip      VARCHAR(64)   NOT NULL,
+    failed_at      TIMESTAMPTZ   NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS ix_auth_failed_sign_ins_key ON auth_failed_sign_ins (account_name, failed_at);
+
 CREATE TABLE IF NOT EXISTS pipeline_runs (
     run_id        VARCHAR(64)   PRIMARY KEY,
     status        VARCHAR(16)   NOT NULL,

@@ -1,12 +1,13 @@
 import { NextResponse } from 'next/server';
 import { z } from 'zod';
-import { DatabaseUnavailableError } from './db';
+import { AuthConfigError } from './auth/config';
+import { DatabaseUnavailableError, SchemaMissingError } from './db';
 import { ConflictError, NotFoundError } from './mutations';
 import { describeIssues, searchParamsToObject } from './validation';
 
 /** The one error shape every API route returns: {"error": {"status": 400, "message": "..."}}. */
-export function jsonError(status: number, message: string): NextResponse {
-  return NextResponse.json({ error: { status, message } }, { status, headers: { 'cache-control': 'no-store' } });
+export function jsonError(status: number, message: string, headers?: Record<string, string>): NextResponse {
+  return NextResponse.json({ error: { status, message } }, { status, headers: { 'cache-control': 'no-store', ...headers } });
 }
 
 export function json(body: unknown, init?: ResponseInit): NextResponse {
@@ -53,6 +54,9 @@ export function handler<C>(fn: (request: Request, context: C) => Promise<Respons
       if (err instanceof NotFoundError) return jsonError(404, err.message);
       if (err instanceof ConflictError) return jsonError(409, err.message);
       if (err instanceof DatabaseUnavailableError) return jsonError(503, err.message);
+      if (err instanceof SchemaMissingError) return jsonError(503, 'the serving database has no schema yet: run the pipeline (altaviz run)');
+      // A misconfigured AUTH_* setting: say which (the message never carries a secret's value).
+      if (err instanceof AuthConfigError) return jsonError(500, err.message);
       const code = (err as { code?: string })?.code;
       // Data exceptions (class 22) are a bad value that slipped past validation: still the caller's fault.
       if (typeof code === 'string' && code.startsWith('22')) return jsonError(400, 'invalid parameter value');
@@ -60,4 +64,12 @@ export function handler<C>(fn: (request: Request, context: C) => Promise<Respons
       return jsonError(500, 'internal error');
     }
   };
+}
+
+/**
+ * 303 See Other to a path on this site. The Location stays relative: behind `next start -H` or a
+ * proxy, request.url's host is not necessarily the one the browser used (and holds cookies for).
+ */
+export function redirectTo(path: string, headers?: Record<string, string>): NextResponse {
+  return new NextResponse(null, { status: 303, headers: { location: path, 'cache-control': 'no-store', ...headers } });
 }

@@ -23,16 +23,18 @@ const SET_BY_ACTION: Record<AlertAction, string> = {
   resolve: `status = 'resolved', resolved_at = now(), resolved_by = $2, operator_note = COALESCE($3, operator_note)`,
   reopen: `status = 'open', resolved_at = NULL, resolved_by = NULL, acknowledged_at = NULL, acknowledged_by = NULL,
             operator_note = COALESCE($3, operator_note)`,
-  note: `operator_note = COALESCE($3, operator_note)`,
+  // No $2 here: PostgreSQL cannot type a parameter the statement never uses, so a note binds only the note.
+  note: `operator_note = COALESCE($2, operator_note)`,
 };
 
 /**
  * Apply an operator action: update the alert and append to the audit trail in one transaction.
- * The row is locked first so two operators acting at once cannot both acknowledge.
+ * The row is locked first so two operators acting at once cannot both acknowledge. `actor` is the
+ * signed-in account's name (callers take it from the session).
  */
 export async function applyAlertAction(
   alertId: string,
-  input: AlertActionInput,
+  input: AlertActionInput & { actor: string },
 ): Promise<{ alert: Pick<Alert, 'alert_id' | 'status' | 'acknowledged_by' | 'acknowledged_at' | 'resolved_by' | 'resolved_at' | 'operator_note'>; event: AlertEvent }> {
   const rule = TRANSITIONS[input.action];
   return transaction(async (client) => {
@@ -49,7 +51,7 @@ export async function applyAlertAction(
       `UPDATE alerts SET ${SET_BY_ACTION[input.action]}, updated_at = now()
         WHERE alert_id = $1
         RETURNING alert_id, status, acknowledged_by, acknowledged_at, resolved_by, resolved_at, operator_note`,
-      [alertId, input.actor, input.note ?? null],
+      input.action === 'note' ? [alertId, input.note ?? null] : [alertId, input.actor, input.note ?? null],
     );
     const event = await client.query<AlertEvent>(
       `INSERT INTO alert_events (alert_id, action, actor, note) VALUES ($1, $2, $3, $4)

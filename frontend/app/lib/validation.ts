@@ -118,10 +118,10 @@ const printable = (max: number) =>
     .max(max, `must be at most ${max} characters`)
     .regex(/^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/, 'must not contain control characters');
 
+// No actor: who acted is the signed-in account, never something the request says.
 export const alertActionSchema = z
   .object({
     action: z.enum(['acknowledge', 'resolve', 'reopen', 'note']),
-    actor: printable(128).pipe(z.string().min(1, 'operator name is required')),
     note: printable(2000).optional().transform((v) => (v ? v : undefined)),
   })
   .strict()

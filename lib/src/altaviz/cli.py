@@ -16,6 +16,8 @@ from altaviz.fabric.cli import fabric_app
 app = typer.Typer(help="Altaviz: predictive maintenance for compressor fleets.", no_args_is_help=True)
 db_app = typer.Typer(help="The local serving database (embedded PostgreSQL).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="Dashboard sign-in accounts in the PostgreSQL serving database.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 app.add_typer(fabric_app, name="fabric")
 # Progress lines are never wrapped: a log or CI terminal keeps them one line each.
 console = Console(soft_wrap=True)
@@ -112,6 +114,33 @@ def run(
     _print_summary(result, home)
     if not result.succeeded:
         raise typer.Exit(1)
+    _first_operator(home)
+
+
+def _first_operator(home: Path) -> None:
+    """After the first successful run: the dashboard's first operator account, its password shown
+    here once. Printed by this process only, never by a notebook, so no run.log or executed
+    notebook holds it."""
+    import os
+
+    from altaviz import accounts
+
+    if (os.environ.get("DB_TYPE") or "postgres").lower() == "azure_sql":
+        return  # in Azure, people sign in with Entra ID
+    try:
+        password = accounts.ensure_first_operator(accounts.serving_database_url(home))
+    except Exception as err:  # the run itself succeeded; say how to do this step by hand
+        console.print(f"[yellow]no first dashboard account created ({err}); "
+                      "create one with: altaviz users add <name> --role operator[/]")
+        return
+    if password:
+        console.print(
+            f"[bold]dashboard sign-in:[/] account [bold]{accounts.FIRST_OPERATOR}[/] (operator), "
+            f"password [bold]{password}[/]\n"
+            "  shown only this once; change it with `altaviz users set-password operator`, "
+            "add people with `altaviz users add <name> --role operator|viewer`",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -155,6 +184,105 @@ def db_stop(home: Annotated[Path | None, typer.Option()] = None) -> None:
 
     stopped = stop_embedded_postgres(home.resolve() if home else None)
     console.print("stopped" if stopped else "not running")
+
+
+def _read_password(generate: bool, password_stdin: bool) -> tuple[str, bool]:
+    """(password, generated): from stdin, generated, or typed twice at a hidden prompt."""
+    import sys
+
+    from altaviz import accounts
+
+    if generate and password_stdin:
+        raise typer.BadParameter("give --generate or --password-stdin, not both")
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n"), False
+    if generate:
+        return accounts.generate_password(), True
+    return typer.prompt("password", hide_input=True, confirmation_prompt=True), False
+
+
+HomeOption = Annotated[Path | None, typer.Option(help="State folder of the embedded PostgreSQL ($ALTAVIZ_HOME).")]
+GenerateOption = Annotated[bool, typer.Option("--generate", help="Generate a password and print it once.")]
+StdinOption = Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")]
+RoleOption = Annotated[
+    str, typer.Option(help="viewer (sees everything) or operator (also acknowledges, resolves, reopens).")
+]
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Account name people sign in with; the audit trail shows it.")],
+    role: RoleOption = "viewer",
+    generate: GenerateOption = False,
+    password_stdin: StdinOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Add a local account (password prompted, read from stdin, or generated)."""
+    from altaviz import accounts
+
+    try:
+        accounts.check_name(name)
+        password, generated = _read_password(generate, password_stdin)
+        accounts.add_account(accounts.serving_database_url(home.resolve() if home else None), name, role, password)
+    except accounts.AccountError as err:
+        console.print(f"[red]not added:[/] {err}")
+        raise typer.Exit(1) from err
+    console.print(f"added {role} account [bold]{name}[/]", highlight=False)
+    if generated:
+        console.print(f"password (shown only this once): [bold]{password}[/]", highlight=False)
+
+
+@users_app.command("set-password")
+def users_set_password(
+    name: str,
+    generate: GenerateOption = False,
+    password_stdin: StdinOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Change a local account's password; it is signed out everywhere."""
+    from altaviz import accounts
+
+    try:
+        password, generated = _read_password(generate, password_stdin)
+        accounts.set_password(accounts.serving_database_url(home.resolve() if home else None), name, password)
+    except accounts.AccountError as err:
+        console.print(f"[red]not changed:[/] {err}")
+        raise typer.Exit(1) from err
+    console.print(f"password of [bold]{name}[/] changed; its sessions are signed out", highlight=False)
+    if generated:
+        console.print(f"password (shown only this once): [bold]{password}[/]", highlight=False)
+
+
+@users_app.command("remove")
+def users_remove(name: str, home: HomeOption = None) -> None:
+    """Delete an account and sign it out; the audit trail keeps its name."""
+    from altaviz import accounts
+
+    try:
+        accounts.remove_account(accounts.serving_database_url(home.resolve() if home else None), name)
+    except accounts.AccountError as err:
+        console.print(f"[red]not removed:[/] {err}")
+        raise typer.Exit(1) from err
+    console.print(f"removed [bold]{name}[/]", highlight=False)
+
+
+@users_app.command("list")
+def users_list(home: HomeOption = None) -> None:
+    """Every account with its role and last sign-in."""
+    from altaviz import accounts
+
+    try:
+        rows = accounts.list_accounts(accounts.serving_database_url(home.resolve() if home else None))
+    except accounts.AccountError as err:
+        console.print(f"[red]{err}[/]")
+        raise typer.Exit(1) from err
+    table = Table(title="dashboard accounts")
+    for col in ("account", "role", "provider", "created", "last sign-in"):
+        table.add_column(col)
+    for a in rows:
+        table.add_row(a.name, a.role, a.provider, f"{a.created_at:%Y-%m-%d %H:%M}",
+                      f"{a.last_sign_in_at:%Y-%m-%d %H:%M}" if a.last_sign_in_at else "never")
+    console.print(table)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 'use client';
 
+import Link from 'next/link';
+import { usePathname, useSearchParams } from 'next/navigation';
 import { useActionState, useEffect, useRef, useState } from 'react';
 import { alertActionFormAction, type ActionState } from '@/app/lib/actions';
 import type { AlertStatus } from '@/app/lib/definitions';
+import { useSession } from '@/app/ui/shared/session';
 
 type Action = 'acknowledge' | 'resolve' | 'reopen';
 const AVAILABLE: Record<AlertStatus, Action[]> = {
@@ -11,11 +14,31 @@ const AVAILABLE: Record<AlertStatus, Action[]> = {
   resolved: ['reopen'],
 };
 const VERB: Record<Action, string> = { acknowledge: 'Acknowledge', resolve: 'Resolve', reopen: 'Reopen' };
-const OPERATOR_KEY = 'altaviz.operator';
 
-/** Acknowledge / resolve / reopen buttons, each opening a dialog that asks who and why. */
+/**
+ * Acknowledge / resolve / reopen buttons for a signed-in operator, each opening a dialog that asks
+ * why; a viewer sees that the alert is view-only, and someone not signed in gets a sign-in link.
+ */
 export function AlertActions({ alertId, status, label }: { alertId: string; status: AlertStatus; label: string }) {
   const [action, setAction] = useState<Action | null>(null);
+  const session = useSession();
+  const pathname = usePathname();
+  const search = useSearchParams().toString();
+  if (!session) {
+    const next = encodeURIComponent(search ? `${pathname}?${search}` : pathname);
+    return (
+      <div className="alert-row-actions">
+        <Link href={`/sign-in?next=${next}`} className="button button--small button--ghost" data-testid="sign-in-to-act">Sign in to act</Link>
+      </div>
+    );
+  }
+  if (session.role !== 'operator') {
+    return (
+      <div className="alert-row-actions">
+        <span className="muted" title="Viewers see alerts; operators acknowledge, resolve and reopen them" data-testid="actions-view-only">View only</span>
+      </div>
+    );
+  }
   return (
     <div className="alert-row-actions">
       {AVAILABLE[status].map((a) => (
@@ -24,18 +47,21 @@ export function AlertActions({ alertId, status, label }: { alertId: string; stat
           {VERB[a]}
         </button>
       ))}
-      {action ? <ActionDialog key={action} alertId={alertId} action={action} label={label} onClose={() => setAction(null)} /> : null}
+      {action ? (
+        <ActionDialog key={action} alertId={alertId} action={action} label={label} account={session.account}
+          csrfToken={session.csrfToken} onClose={() => setAction(null)} />
+      ) : null}
     </div>
   );
 }
 
-function ActionDialog({ alertId, action, label, onClose }: { alertId: string; action: Action; label: string; onClose: () => void }) {
+type DialogProps = { alertId: string; action: Action; label: string; account: string; csrfToken: string; onClose: () => void };
+
+function ActionDialog({ alertId, action, label, account, csrfToken, onClose }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const [state, formAction, pending] = useActionState<ActionState, FormData>(alertActionFormAction, null);
-  const [actor, setActor] = useState('');
 
   useEffect(() => {
-    setActor(localStorage.getItem(OPERATOR_KEY) ?? '');
     ref.current?.showModal();
   }, []);
 
@@ -45,14 +71,13 @@ function ActionDialog({ alertId, action, label, onClose }: { alertId: string; ac
 
   return (
     <dialog ref={ref} className="dialog" onClose={onClose} aria-labelledby={`dlg-${alertId}`} data-testid="action-dialog">
-      <form action={(fd) => { localStorage.setItem(OPERATOR_KEY, String(fd.get('actor') ?? '').trim()); formAction(fd); }}>
+      <form action={formAction}>
         <h2 id={`dlg-${alertId}`}>{VERB[action]} alert</h2>
         <p className="muted" style={{ margin: 0 }}>{label}</p>
         <input type="hidden" name="alert_id" value={alertId} />
         <input type="hidden" name="action" value={action} />
-        <label className="field">Operator name
-          <input name="actor" required maxLength={128} autoComplete="name" value={actor} onChange={(e) => setActor(e.target.value)} data-testid="action-actor" />
-        </label>
+        <input type="hidden" name="csrf_token" value={csrfToken} />
+        <p className="muted" style={{ margin: 0 }} data-testid="action-as">Recorded as {account}</p>
         <label className="field">Note {action === 'acknowledge' ? '(optional)' : '(required)'}
           <textarea name="note" maxLength={2000} required={action !== 'acknowledge'} data-testid="action-note"
             placeholder={action === 'resolve' ? 'What was done, e.g. replaced crosshead bearing' : 'e.g. crew dispatched, checking lube oil'} />
