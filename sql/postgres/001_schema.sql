@@ -56,6 +56,32 @@ CREATE TABLE IF NOT EXISTS hourly_readings (
 );
 CREATE INDEX IF NOT EXISTS ix_hourly_readings_hour ON hourly_readings (hour_start);
 
+-- Newest hour per compressor: the fleet views (KPIs, map, fleet list) read one row per unit here
+-- instead of probing hourly_readings once per unit. Derived, not published from the lakehouse:
+-- 05_publish refreshes it from hourly_readings in the publish's own transaction; updated_at is the
+-- source row's, so a refresh that finds nothing newer changes nothing.
+CREATE TABLE IF NOT EXISTS latest_readings (
+    compressor_id                 VARCHAR(32)      PRIMARY KEY REFERENCES compressors (compressor_id),
+    hour_start                    TIMESTAMPTZ      NOT NULL,
+    reading_count                 INTEGER          NOT NULL,
+    vibration_mean                DOUBLE PRECISION,
+    vibration_max                 DOUBLE PRECISION,
+    discharge_temp_mean           DOUBLE PRECISION,
+    discharge_temp_max            DOUBLE PRECISION,
+    suction_pressure_mean         DOUBLE PRECISION,
+    suction_pressure_min          DOUBLE PRECISION,
+    discharge_pressure_mean       DOUBLE PRECISION,
+    discharge_pressure_max        DOUBLE PRECISION,
+    pressure_differential_mean    DOUBLE PRECISION,
+    horsepower_mean               DOUBLE PRECISION,
+    gas_flow_mean                 DOUBLE PRECISION,
+    vibration_status              VARCHAR(8)       NOT NULL,
+    temp_status                   VARCHAR(8)       NOT NULL,
+    pressure_status               VARCHAR(8)       NOT NULL,
+    health_status                 VARCHAR(8)       NOT NULL,
+    updated_at                    TIMESTAMPTZ      NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS alerts (
     alert_id          VARCHAR(64)      PRIMARY KEY,
     compressor_id     VARCHAR(32)      NOT NULL REFERENCES compressors (compressor_id),
