@@ -3,8 +3,9 @@ import type { Feature, Geometry } from 'geojson';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 import statesTopology from 'us-atlas/states-10m.json';
-import type { CompressorSnapshot, Health } from '@/app/lib/definitions';
-import { fetchFleet } from '@/app/lib/fleet';
+import type { UnitHealth } from '@/app/lib/data';
+import type { Health, Station } from '@/app/lib/definitions';
+import { fetchFleetHealthOnce, fetchStationsOnce } from '@/app/lib/fleet';
 import { arcPath } from '../shared/arc';
 import { NoDataYet } from '../shared/empty-state';
 
@@ -28,7 +29,7 @@ const geo = (() => {
 const HEALTH_ORDER: Health[] = ['critical', 'warning', 'normal', 'unknown'];
 
 export async function TexasMap() {
-  const fleet = await fetchFleet();
+  const [fleet, stationList] = await Promise.all([fetchFleetHealthOnce(), fetchStationsOnce()]);
   if (!fleet.length) {
     return (
       <section className="panel">
@@ -37,7 +38,7 @@ export async function TexasMap() {
       </section>
     );
   }
-  const stations = groupByStation(fleet);
+  const stations = groupByStation(fleet, stationList);
   return (
     <section className="panel" aria-labelledby="map-title">
       <div className="panel__head">
@@ -50,7 +51,8 @@ export async function TexasMap() {
       </div>
       <svg className="map" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Map of Texas with ${stations.length} stations`} data-testid="fleet-map">
         <path className="map__land" d={geo.outline} />
-        {stations.map((s) => (
+        {/* Worst stations drawn last, so an overlapping healthy cluster never hides a critical one. */}
+        {[...stations].sort((a, b) => HEALTH_ORDER.indexOf(worstOf(b)) - HEALTH_ORDER.indexOf(worstOf(a))).map((s) => (
           <StationMarker key={s.station_id} station={s} labelled={stations.length <= LABEL_MAX} />
         ))}
       </svg>
@@ -58,24 +60,24 @@ export async function TexasMap() {
   );
 }
 
-type StationGroup = { station_id: string; station_name: string; basin: string; city: string; x: number; y: number; units: CompressorSnapshot[] };
+type StationGroup = Station & { x: number; y: number; units: UnitHealth[] };
 
-function groupByStation(fleet: CompressorSnapshot[]): StationGroup[] {
+function groupByStation(fleet: UnitHealth[], stations: Station[]): StationGroup[] {
   const byId = new Map<string, StationGroup>();
-  for (const c of fleet) {
-    let g = byId.get(c.station_id);
-    if (!g) {
-      const [x, y] = geo.projection([c.longitude, c.latitude]) ?? [W / 2, H / 2];
-      g = { station_id: c.station_id, station_name: c.station_name, basin: c.basin, city: c.city, x, y, units: [] };
-      byId.set(c.station_id, g);
-    }
-    g.units.push(c);
+  for (const s of stations) {
+    const [x, y] = geo.projection([s.longitude, s.latitude]) ?? [W / 2, H / 2];
+    byId.set(s.station_id, { ...s, x, y, units: [] });
   }
-  return [...byId.values()].sort((a, b) => a.station_id.localeCompare(b.station_id));
+  for (const u of fleet) byId.get(u.station_id)?.units.push(u);
+  return [...byId.values()].filter((g) => g.units.length).sort((a, b) => a.station_id.localeCompare(b.station_id));
+}
+
+function worstOf(s: StationGroup): Health {
+  return HEALTH_ORDER.find((h) => s.units.some((u) => u.health_status === h)) ?? 'unknown';
 }
 
 function StationMarker({ station: s, labelled }: { station: StationGroup; labelled: boolean }) {
-  const worst = HEALTH_ORDER.find((h) => s.units.some((u) => u.health_status === h)) ?? 'unknown';
+  const worst = worstOf(s);
   const labelLeft = s.x > W * 0.68; // keep east-Texas labels inside the frame
   const lx = labelLeft ? s.x - 26 : s.x + 26;
   const anchor = labelLeft ? 'end' : 'start';
@@ -100,9 +102,13 @@ function StationMarker({ station: s, labelled }: { station: StationGroup; labell
           );
         })
       ) : (
-        <HealthDonut x={s.x} y={s.y} counts={counts} total={s.units.length} />
+        // A cluster: the donut gives the mix, the centre disc the worst unit's colour and the count.
+        <a href={`/monitoring?station=${encodeURIComponent(s.station_id)}`} data-testid="station-cluster" data-units={s.units.length}>
+          <HealthDonut x={s.x} y={s.y} counts={counts} total={s.units.length} />
+          <circle className={`map__unit map__unit--${worst}`} cx={s.x} cy={s.y} r={8.5} />
+          <text className="map__count" x={s.x} y={s.y + 3.5} textAnchor="middle">{s.units.length}</text>
+        </a>
       )}
-      <circle className="map__station" cx={s.x} cy={s.y} r={3.5} />
       {/* City as the label (station names are long); the full name is in the tooltip and the cards. */}
       {labelled ? (
         <>

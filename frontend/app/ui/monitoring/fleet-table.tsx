@@ -1,15 +1,16 @@
 import Link from 'next/link';
-import { fetchFleetSnapshot } from '@/app/lib/data';
+import { fetchFleetPage } from '@/app/lib/data';
 import { fmtNumber, fmtTime } from '@/app/lib/format';
-import type { FleetFilters } from '@/app/lib/validation';
+import type { FleetQuery } from '@/app/lib/validation';
+import { FleetPager } from '../fleet/fleet-toolbar';
 import { EmptyState, NoDataYet } from '../shared/empty-state';
 import { StatusBadge, StatusDot } from '../shared/status';
 
-/** Every compressor with its newest hourly values; worst first. */
-export async function FleetTable({ filters }: { filters: FleetFilters }) {
-  const fleet = await fetchFleetSnapshot(filters);
-  if (!fleet.length) {
-    return filters.station || filters.health ? (
+/** One page of compressors with their newest hourly values, in the order the URL asks for. */
+export async function FleetTable({ query, filtered }: { query: FleetQuery; filtered: boolean }) {
+  const page = await fetchFleetPage(query);
+  if (!page.total) {
+    return filtered ? (
       <EmptyState title="No compressors match these filters">
         <Link href="/monitoring">Clear the filters</Link> to see the whole fleet.
       </EmptyState>
@@ -31,7 +32,7 @@ export async function FleetTable({ filters }: { filters: FleetFilters }) {
             </tr>
           </thead>
           <tbody>
-            {fleet.map((c) => {
+            {page.rows.map((c) => {
               const r = c.latest;
               return (
                 <tr key={c.compressor_id} data-testid="fleet-row" data-compressor-id={c.compressor_id} data-health={c.health_status}>
@@ -44,7 +45,7 @@ export async function FleetTable({ filters }: { filters: FleetFilters }) {
                   <td className="num">{fmtNumber(r?.suction_pressure_mean)}</td>
                   <td className="num">{fmtNumber(r?.horsepower_mean, 0)}</td>
                   <td className="num">{fmtNumber(r?.gas_flow_mean, 0)}</td>
-                  <td className="num">{c.active_alerts ? <Link href={`/alerts?compressor=${encodeURIComponent(c.compressor_id)}&active=true`}>{c.active_alerts}</Link> : 0}</td>
+                  <td className="num" data-testid="active-alerts">{c.active_alerts ? <Link href={`/alerts?compressor=${encodeURIComponent(c.compressor_id)}&active=true`}>{c.active_alerts}</Link> : 0}</td>
                   <td className="nowrap">{fmtTime(r?.hour_start)}</td>
                 </tr>
               );
@@ -52,7 +53,7 @@ export async function FleetTable({ filters }: { filters: FleetFilters }) {
           </tbody>
         </table>
       </div>
-      <p className="muted">{fleet.length} compressor{fleet.length === 1 ? '' : 's'}</p>
+      <FleetPager action="/monitoring" query={query} total={page.total} page={page.page} pageSize={page.page_size} />
     </section>
   );
 }
