@@ -160,7 +160,25 @@ test('charts: hovering prints the hour and the stored values on every sensor at 
   await expect(temp).toHaveAttribute('data-x-min', (await vib.getAttribute('data-x-min'))!);
   await expect(temp).toHaveAttribute('data-x-max', (await vib.getAttribute('data-x-max'))!);
 
-  // 90 days of a 7-day fleet still come back downsampled to whole-hour buckets, never more than asked.
+  // 30 days come in 2-hour buckets; zooming into a few days fetches that window again, hourly, on every chart;
+  // a double click goes back to the whole range.
+  await page.goto(`${dash.url}/monitoring/${id}?range=30d`);
+  await waitForWidgets(page);
+  await expect(vib).toHaveAttribute('data-bucket-hours', '2');
+  const wide = (await vib.locator('.u-over').boundingBox())!;
+  await page.mouse.move(wide.x + wide.width * 0.85, wide.y + wide.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.move(wide.x + wide.width * 0.95, wide.y + wide.height * 0.5, { steps: 5 });
+  await page.mouse.up();
+  await expect(vib).toHaveAttribute('data-bucket-hours', '1');
+  await expect(temp).toHaveAttribute('data-bucket-hours', '1');
+  await page.mouse.move(wide.x + wide.width * 0.5, wide.y + wide.height * 0.5);
+  await expect(vib.getByTestId('chart-readout')).toContainText('hourly mean');
+  await vib.locator('.u-over').dblclick();
+  await expect(vib).toHaveAttribute('data-bucket-hours', '2');
+  await expect(temp).toHaveAttribute('data-x-max', (await vib.getAttribute('data-x-max'))!);
+
+  // The API downsamples to whole-hour buckets, never more than asked, and keeps spikes.
   const res = await page.request.get(`${dash.url}/api/compressors/${id}/readings?range=7d&points=50`);
   const body = await res.json();
   expect(body.bucket_hours).toBe(4); // ceil(168 h / 50)

@@ -58,7 +58,6 @@ const HEALTH_RANK = `CASE COALESCE(l.health_status, 'unknown') WHEN 'critical' T
 const FLEET_ORDER: Record<FleetSort, string> = {
   worst: `${HEALTH_RANK}, COALESCE(a.critical_alerts, 0) DESC, COALESCE(a.active_alerts, 0) DESC, c.compressor_id`,
   id: 'c.compressor_id',
-  station: 's.station_name, c.compressor_id',
   alerts: `COALESCE(a.active_alerts, 0) DESC, ${HEALTH_RANK}, c.compressor_id`,
   vibration: 'l.vibration_mean DESC NULLS LAST, c.compressor_id',
   temp: 'l.discharge_temp_mean DESC NULLS LAST, c.compressor_id',

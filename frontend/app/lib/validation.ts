@@ -103,7 +103,7 @@ export const alertFiltersSchema = z
 export type AlertFilters = z.infer<typeof alertFiltersSchema>;
 
 /** Sort orders of the fleet list; `worst` (critical, warning, no data, healthy; then most alerts) is the default. */
-export const FLEET_SORTS = ['worst', 'id', 'station', 'alerts', 'vibration', 'temp'] as const;
+export const FLEET_SORTS = ['worst', 'id', 'alerts', 'vibration', 'temp'] as const;
 export type FleetSort = (typeof FLEET_SORTS)[number];
 
 const facetText = (what: string) =>
@@ -125,7 +125,6 @@ export const fleetQuerySchema = z
   })
   .strict();
 export type FleetQuery = z.infer<typeof fleetQuerySchema>;
-export type FleetFilters = Partial<Pick<FleetQuery, 'q' | 'station' | 'basin' | 'model' | 'health'>>;
 
 /** A page's fleet query from its URL; a hand-edited bad value shows the whole fleet instead of an error page. */
 export function pageFleetQuery(

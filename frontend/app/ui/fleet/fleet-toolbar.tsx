@@ -4,7 +4,7 @@ import { FLEET_SORTS, type FleetQuery, type FleetSort } from '@/app/lib/validati
 import { FilterForm } from '../shared/filter-form';
 
 const SORT_LABELS: Record<FleetSort, string> = {
-  worst: 'Worst first', id: 'Compressor id', station: 'Station', alerts: 'Most active alerts',
+  worst: 'Worst first', id: 'Compressor id', alerts: 'Most active alerts',
   vibration: 'Highest vibration', temp: 'Highest discharge temp.',
 };
 

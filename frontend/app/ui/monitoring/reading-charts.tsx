@@ -27,24 +27,24 @@ export async function ReadingCharts({ compressorId, query, thresholds }: { compr
     sensor: a.sensor, severity: a.severity, start: sec(a.opened_at), end: a.ended_at ? sec(a.ended_at) : domain[1],
   }));
   const columns = Object.fromEntries(COLUMNS.map((k) => [k, readings.map((r) => r[k])]));
-  const per = bucket === 1 ? 'hourly' : `${bucket}-hour`;
   const panels: ChartPanel[] = [
     ...SENSOR_ORDER.map((sensor) => {
       const s = SENSORS[sensor];
       const t = thresholds.find((x) => x.sensor === sensor);
       return {
         id: sensor, sensor, title: s.label, unit: t?.unit ?? '',
-        series: [{ label: `${per} mean`, key: s.mean }, { label: `${per} ${s.extremeLabel}`, key: s.extreme, dashed: true, extreme: true }],
+        series: [{ label: 'mean', key: s.mean }, { label: s.extremeLabel, key: s.extreme, dashed: true, extreme: true }],
         limits: t ? [{ kind: 'warning' as const, value: t.warning }, { kind: 'critical' as const, value: t.critical }] : [],
       };
     }),
-    { id: 'horsepower', title: 'Horsepower', unit: 'hp', series: [{ label: `${per} mean`, key: 'horsepower_mean' }], limits: [] },
-    { id: 'gas-flow', title: 'Gas flow', unit: 'Mcf/d', series: [{ label: `${per} mean`, key: 'gas_flow_mean' }], limits: [] },
+    { id: 'horsepower', title: 'Horsepower', unit: 'hp', series: [{ label: 'mean', key: 'horsepower_mean' }], limits: [] },
+    { id: 'gas-flow', title: 'Gas flow', unit: 'Mcf/d', series: [{ label: 'mean', key: 'gas_flow_mean' }], limits: [] },
   ];
   return (
     <div className="chart-grid" data-testid="reading-charts" data-points={readings.length} data-bucket-hours={bucket}
       data-episodes={episodes.length}>
-      <SensorCharts times={readings.map((r) => sec(r.hour_start))} columns={columns} panels={panels} episodes={episodes} domain={domain} />
+      <SensorCharts compressorId={compressorId} bucketHours={bucket} times={readings.map((r) => sec(r.hour_start))} columns={columns}
+        panels={panels} episodes={episodes} domain={domain} points={query.points} />
     </div>
   );
 }

@@ -5,6 +5,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { fmtNumber, fmtTime } from '@/app/lib/format';
 
+/** `label` is the aggregate ('mean', 'max', 'min'); the bucket size is prefixed when shown. */
 export type PanelSeries = { label: string; key: string; dashed?: boolean; extreme?: boolean };
 export type PanelLimit = { kind: 'warning' | 'critical'; value: number };
 export type ChartPanel = { id: string; title: string; unit: string; sensor?: string; series: PanelSeries[]; limits: PanelLimit[] };
@@ -12,13 +13,20 @@ export type Episode = { sensor: string; severity: 'warning' | 'critical'; start:
 
 const HEIGHT = 200;
 
+const per = (bucketHours: number) => (bucketHours === 1 ? 'hourly' : `${bucketHours}-hour`);
+const idleText = (n: number) => `${n} points · hover for values, drag to zoom, double-click to zoom out`;
+
 /**
  * Several sensors of one compressor on a shared time axis, drawn with uPlot (canvas, ~50 kB, bundled:
  * no CDN). Hovering one chart moves the cursor on all of them and prints time and values; dragging
  * zooms every chart to the same window, a double click zooms back out. Warning/critical limits are
- * dashed lines, and the sensor's alert episodes are shaded on the time axis.
+ * dashed lines, and the sensor's alert episodes are shaded on the time axis. A zoom into a range the
+ * server sent in buckets of several hours fetches that window again, finer (down to hourly rows).
  */
-export function SensorCharts({ times, columns, panels, episodes, domain }: {
+export function SensorCharts({ compressorId, bucketHours, points, times, columns, panels, episodes, domain }: {
+  compressorId: string;
+  bucketHours: number;
+  points: number;
   times: number[]; // seconds since the epoch, bucket starts
   columns: Record<string, (number | null)[]>;
   panels: ChartPanel[];
@@ -28,14 +36,57 @@ export function SensorCharts({ times, columns, panels, episodes, domain }: {
   const holders = useRef<(HTMLDivElement | null)[]>([]);
   const readouts = useRef<(HTMLParagraphElement | null)[]>([]);
   const figures = useRef<(HTMLElement | null)[]>([]);
+  const keys = useRef<(HTMLSpanElement | null)[][]>([]);
 
   useEffect(() => {
     const plots: uPlot[] = [];
     let syncing = false;
     const syncKey = `altaviz-${Math.random().toString(36).slice(2)}`;
+    const dataOf = (panel: ChartPanel, t: number[], cols: Record<string, (number | null)[]>): uPlot.AlignedData =>
+      [t, ...panel.series.map((s) => cols[s.key] ?? [])];
+    let bucket = bucketHours;
+    let refineTimer: ReturnType<typeof setTimeout> | undefined;
+    let request: AbortController | undefined;
+
+    function showBucket(b: number) {
+      bucket = b;
+      panels.forEach((panel, i) => panel.series.forEach((s, j) => {
+        const el = keys.current[i]?.[j];
+        if (el) el.textContent = `${per(b)} ${s.label}`;
+      }));
+      figures.current.forEach((f) => f && (f.dataset.bucketHours = String(b)));
+    }
+
+    // Zoomed into a window the current buckets draw coarsely: ask the server for that window, finer.
+    function refine(min: number, max: number) {
+      const want = Math.max(1, Math.ceil((max - min) / 3600 / points));
+      const zoomedOut = min <= domain[0] && max >= domain[1];
+      if (zoomedOut ? bucket === bucketHours : want >= bucket) return;
+      request?.abort();
+      if (zoomedOut) {
+        plots.forEach((p, i) => p.setData(dataOf(panels[i]!, times, columns), false));
+        showBucket(bucketHours);
+        return;
+      }
+      request = new AbortController();
+      const from = new Date(Math.floor(min / 3600) * 3_600_000).toISOString();
+      const to = new Date(Math.ceil(max / 3600) * 3_600_000).toISOString();
+      fetch(`/api/compressors/${encodeURIComponent(compressorId)}/readings?from=${from}&to=${to}&points=${points}`, { signal: request.signal })
+        .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`readings ${r.status}`))))
+        .then((body: { bucket_hours: number; readings: Record<string, number | null | string>[] }) => {
+          const t = body.readings.map((r) => new Date(r.hour_start as string).getTime() / 1000);
+          const cols: Record<string, (number | null)[]> = {};
+          for (const panel of panels) for (const s of panel.series) cols[s.key] = body.readings.map((r) => r[s.key] as number | null);
+          plots.forEach((p, i) => p.setData(dataOf(panels[i]!, t, cols), false));
+          showBucket(body.bucket_hours);
+        })
+        .catch(() => undefined); // aborted by a newer zoom, or the coarse view stays: nothing to report
+    }
 
     function build() {
       plots.splice(0).forEach((p) => p.destroy());
+      request?.abort();
+      showBucket(bucketHours);
       const css = getComputedStyle(document.documentElement);
       const color = (name: string) => css.getPropertyValue(name).trim() || '#888';
       const accent = color('--accent'), muted = color('--muted'), grid = color('--grid');
@@ -56,6 +107,8 @@ export function SensorCharts({ times, columns, panels, episodes, domain }: {
             sync: { key: syncKey, setSeries: false },
             drag: { x: true, y: false, setScale: true },
             points: { size: 6 },
+            // Double click: back to the whole range on every chart (and to the data first sent).
+            bind: { dblclick: () => () => { for (const p of plots) p.setScale('x', { min: domain[0], max: domain[1] }); return null; } },
           },
           scales: {
             x: { time: true, min: domain[0], max: domain[1] },
@@ -113,14 +166,15 @@ export function SensorCharts({ times, columns, panels, episodes, domain }: {
               const out = readouts.current[i];
               if (!out) return;
               const idx = u.cursor.idx;
-              if (idx === null || idx === undefined || times[idx] === undefined) {
-                out.textContent = `${times.length} points · hover for values, drag to zoom, double-click to zoom out`;
+              const t = idx === null || idx === undefined ? undefined : u.data[0][idx];
+              if (t === undefined) {
+                out.textContent = idleText(u.data[0].length);
                 delete out.dataset.time;
                 return;
               }
-              const iso = new Date(times[idx]! * 1000).toISOString();
+              const iso = new Date(t * 1000).toISOString();
               out.dataset.time = iso;
-              out.textContent = `${fmtTime(iso)} · ${panel.series.map((s) => `${s.label} ${fmtNumber(columns[s.key]?.[idx], 2)}`).join(' · ')}`;
+              out.textContent = `${fmtTime(iso)} · ${panel.series.map((s, j) => `${per(bucket)} ${s.label} ${fmtNumber(u.data[j + 1]![idx!], 2)}`).join(' · ')}`;
             }],
             setScale: [(u, key) => {
               if (key !== 'x') return;
@@ -130,17 +184,18 @@ export function SensorCharts({ times, columns, panels, episodes, domain }: {
                 fig.dataset.xMin = String(Math.round(min));
                 fig.dataset.xMax = String(Math.round(max));
               }
-              if (syncing) return;
+              if (syncing || min === undefined || max === undefined) return;
               // A zoom on one chart zooms them all to the same window.
               syncing = true;
-              for (const p of plots) if (p !== u && min !== undefined && max !== undefined) p.setScale('x', { min, max });
+              for (const p of plots) if (p !== u) p.setScale('x', { min, max });
               syncing = false;
+              clearTimeout(refineTimer);
+              refineTimer = setTimeout(() => refine(min, max), 120);
             }],
           },
         };
-        const data: uPlot.AlignedData = [times, ...panel.series.map((s) => columns[s.key] ?? [])];
         el.replaceChildren();
-        plots.push(new uPlot(opts, data, el));
+        plots.push(new uPlot(opts, dataOf(panel, times, columns), el));
       });
     }
 
@@ -156,21 +211,28 @@ export function SensorCharts({ times, columns, panels, episodes, domain }: {
     const theme = new MutationObserver(build);
     theme.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
     return () => {
+      clearTimeout(refineTimer);
+      request?.abort();
       resize.disconnect();
       theme.disconnect();
       plots.forEach((p) => p.destroy());
     };
-  }, [times, columns, panels, episodes, domain]);
+  }, [compressorId, bucketHours, points, times, columns, panels, episodes, domain]);
 
   return (
     <>
       {panels.map((panel, i) => (
         <figure key={panel.id} className="panel" style={{ margin: 0 }} data-testid={`chart-${panel.id}`}
-          ref={(el) => { figures.current[i] = el; }} data-x-min={domain[0]} data-x-max={domain[1]}>
+          ref={(el) => { figures.current[i] = el; }} data-x-min={domain[0]} data-x-max={domain[1]} data-bucket-hours={bucketHours}>
           <div className="panel__head">
             <h3 style={{ margin: 0 }}>{panel.title} <span className="muted">({panel.unit})</span></h3>
             <div className="series-key">
-              {panel.series.map((s) => <span key={s.key}><i style={{ background: s.extreme ? '#8e6bd6' : 'var(--accent)' }} />{s.label}</span>)}
+              {panel.series.map((s, j) => (
+                <span key={s.key}>
+                  <i style={{ background: s.extreme ? '#8e6bd6' : 'var(--accent)' }} />
+                  <span ref={(el) => { (keys.current[i] ??= [])[j] = el; }}>{per(bucketHours)} {s.label}</span>
+                </span>
+              ))}
               {panel.limits.map((l) => (
                 <span key={l.kind} className={`limit-key limit-key--${l.kind}`} data-testid={`limit-${l.kind}`} data-value={l.value}>
                   {l.kind === 'critical' ? 'crit' : 'warn'} {fmtNumber(l.value, l.value % 1 ? 1 : 0)}
@@ -180,7 +242,7 @@ export function SensorCharts({ times, columns, panels, episodes, domain }: {
           </div>
           <div className="chart-canvas" ref={(el) => { holders.current[i] = el; }} style={{ minHeight: HEIGHT }} />
           <p className="chart__tip" aria-live="polite" data-testid="chart-readout" ref={(el) => { readouts.current[i] = el; }}>
-            {times.length} points · hover for values, drag to zoom, double-click to zoom out
+            {idleText(times.length)}
           </p>
         </figure>
       ))}
