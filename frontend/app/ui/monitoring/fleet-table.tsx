@@ -6,7 +6,10 @@ import { FleetPager } from '../fleet/fleet-toolbar';
 import { EmptyState, NoDataYet } from '../shared/empty-state';
 import { StatusBadge, StatusDot } from '../shared/status';
 
-/** One page of compressors with their newest hourly values, in the order the URL asks for. */
+/**
+ * One page of compressors with their newest hourly values, in the order the URL asks for. Row links
+ * are plain anchors: a next/link per cell would make the browser prefetch every unit on the page.
+ */
 export async function FleetTable({ query, filtered }: { query: FleetQuery; filtered: boolean }) {
   const page = await fetchFleetPage(query);
   if (!page.total) {
@@ -36,7 +39,7 @@ export async function FleetTable({ query, filtered }: { query: FleetQuery; filte
               const r = c.latest;
               return (
                 <tr key={c.compressor_id} data-testid="fleet-row" data-compressor-id={c.compressor_id} data-health={c.health_status}>
-                  <td><Link className="mono" href={`/monitoring/${encodeURIComponent(c.compressor_id)}`}>{c.compressor_id}</Link><div className="muted">{c.model}</div></td>
+                  <td><a className="mono" href={`/monitoring/${encodeURIComponent(c.compressor_id)}`}>{c.compressor_id}</a><div className="muted">{c.model}</div></td>
                   <td>{c.station_name}<div className="muted">{c.basin}</div></td>
                   <td><StatusBadge status={c.health_status} /></td>
                   <td className="num"><StatusDot status={r?.vibration_status ?? 'unknown'} /> {fmtNumber(r?.vibration_mean, 2)}</td>
@@ -45,7 +48,7 @@ export async function FleetTable({ query, filtered }: { query: FleetQuery; filte
                   <td className="num">{fmtNumber(r?.suction_pressure_mean)}</td>
                   <td className="num">{fmtNumber(r?.horsepower_mean, 0)}</td>
                   <td className="num">{fmtNumber(r?.gas_flow_mean, 0)}</td>
-                  <td className="num" data-testid="active-alerts">{c.active_alerts ? <Link href={`/alerts?compressor=${encodeURIComponent(c.compressor_id)}&active=true`}>{c.active_alerts}</Link> : 0}</td>
+                  <td className="num" data-testid="active-alerts">{c.active_alerts ? <a href={`/alerts?compressor=${encodeURIComponent(c.compressor_id)}&active=true`}>{c.active_alerts}</a> : 0}</td>
                   <td className="nowrap">{fmtTime(r?.hour_start)}</td>
                 </tr>
               );
