@@ -2,13 +2,17 @@
 // Latency of the dashboard's API routes and pages: p50/p95/p99 per route, bounded in requests and time.
 // Any failed request (network error or HTTP status >= 400) fails the run with exit code 1, after the
 // table, naming the route and the first error; --p95-max <ms> also fails a route slower than that.
+// When it starts the server (Linux), `cpu/req` is the dashboard process's CPU time per request, which
+// the machine's other load does not inflate the way it inflates latency.
 //
 //   node scripts/bench-api.mjs --base-url http://127.0.0.1:3000           # a dashboard that is running
 //   node scripts/bench-api.mjs --database-url postgresql://...             # starts `next start` on that DB
 //   node scripts/bench-api.mjs --altaviz-home ../.altaviz/e2e              # starts it on a pipeline's DB
 // Needs a production build (npm run build) when it starts the server. Talks to 127.0.0.1 only.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FRONTEND_DIR } from './db-config.mjs';
@@ -82,7 +86,10 @@ try {
   const results = [];
   for (const [name, next] of routes) {
     for (let i = 0; i < 5; i++) await fetch(base + next()).then((r) => r.arrayBuffer()).catch(() => undefined); // warm up
-    results.push({ route: name, ...(await measure(next)) });
+    const cpu0 = serverCpuMs();
+    const r = await measure(next);
+    const cpu1 = serverCpuMs();
+    results.push({ route: name, ...r, cpuPerRequest: cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / r.n });
   }
   if (args.json) console.log(JSON.stringify({ base, fleetSize, requests: REQUESTS, concurrency: CONCURRENCY, results }, null, 2));
   else print(results, fleetSize);
@@ -101,6 +108,17 @@ try {
   if (server) process.kill(-server.pid, 'SIGTERM');
 }
 if (failed) process.exit(1);
+
+/** utime + stime of the server process in ms (null when it is not ours or there is no /proc). */
+function serverCpuMs() {
+  if (!server) return null;
+  try {
+    const fields = fs.readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
 
 async function getJson(pathname) {
   const res = await fetch(base + pathname);
@@ -140,11 +158,15 @@ async function measure(next) {
 }
 
 function print(results, fleetSize) {
+  // The machine's load says how much of the latency is this dashboard and how much is its neighbours.
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
   console.log(`${base} · ${fleetSize} compressors · ${REQUESTS} requests per route · concurrency ${CONCURRENCY} · ms`);
-  console.log(`${'route'.padEnd(52)} ${'n'.padStart(5)} ${'err'.padStart(4)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)}`);
+  console.log(`${os.cpus().length} CPUs · load average after the run (1/5/15 min) ${load}`);
+  console.log(`${'route'.padEnd(52)} ${'n'.padStart(5)} ${'err'.padStart(4)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)} ${'cpu/req'.padStart(8)}`);
   for (const r of results) {
     const f = (v) => v.toFixed(1).padStart(8);
-    console.log(`${r.route.padEnd(52)} ${String(r.n).padStart(5)} ${String(r.errors).padStart(4)} ${f(r.p50)} ${f(r.p95)} ${f(r.p99)} ${f(r.max)}`);
+    const cpu = r.cpuPerRequest === null ? '—'.padStart(8) : f(r.cpuPerRequest);
+    console.log(`${r.route.padEnd(52)} ${String(r.n).padStart(5)} ${String(r.errors).padStart(4)} ${f(r.p50)} ${f(r.p95)} ${f(r.p99)} ${f(r.max)} ${cpu}`);
   }
 }
 
