@@ -125,14 +125,24 @@ export async function fetchFleetPage(f: FleetQuery): Promise<Page<CompressorSnap
   return { rows: list.map(toSnapshot), total, page: f.page, page_size: f.page_size };
 }
 
-export type UnitHealth = { compressor_id: string; station_id: string; health_status: Health; hour_start: string | null };
+/**
+ * Units per station and health colour, with the ids only where a station is small enough for the map
+ * to draw one dot per unit: about 60 rows for 1,000 units, for the KPIs and the map.
+ */
+export type StationHealth = { station_id: string; health_status: Health; units: number; newest: string | null; ids: string[] | null };
 
-/** Health of every unit's newest hour: a narrow row per unit for the KPIs and the map. */
-export async function fetchFleetHealth(): Promise<UnitHealth[]> {
-  return rows<UnitHealth>(
-    `SELECT c.compressor_id, c.station_id, COALESCE(l.health_status, 'unknown') AS health_status, l.hour_start
+export const MAP_DOTS_MAX = 16; // beyond this many units a station is drawn as a cluster
+
+export async function fetchFleetHealth(): Promise<StationHealth[]> {
+  return rows<StationHealth>(
+    `SELECT c.station_id, COALESCE(l.health_status, 'unknown') AS health_status, COUNT(*)::int AS units,
+            MAX(l.hour_start) AS newest,
+            CASE WHEN SUM(COUNT(*)) OVER (PARTITION BY c.station_id) <= $1
+                 THEN array_agg(c.compressor_id ORDER BY c.compressor_id) END AS ids
        FROM compressors c ${LATEST}
-      ORDER BY c.compressor_id`,
+      GROUP BY c.station_id, COALESCE(l.health_status, 'unknown')
+      ORDER BY c.station_id`,
+    [MAP_DOTS_MAX],
   );
 }
 
@@ -146,8 +156,8 @@ export async function fetchFleetFacets(): Promise<{ stations: Station[]; basins:
 }
 
 /** Counts per health colour, alert counts, newest data and the last pipeline run. */
-export async function fetchFleetKpis(health?: UnitHealth[]): Promise<FleetKpis> {
-  const [units, alerts, lastRun] = await Promise.all([
+export async function fetchFleetKpis(health?: StationHealth[]): Promise<FleetKpis> {
+  const [groups, alerts, lastRun] = await Promise.all([
     health ?? fetchFleetHealth(),
     one<Pick<FleetKpis, 'active_alerts' | 'critical_alerts' | 'unacknowledged_alerts'>>(
       `SELECT COUNT(*) AS active_alerts,
@@ -159,10 +169,10 @@ export async function fetchFleetKpis(health?: UnitHealth[]): Promise<FleetKpis> 
       `SELECT run_id, status, started_at, finished_at, duration_s FROM pipeline_runs ORDER BY started_at DESC LIMIT 1`,
     ),
   ]);
-  const count = (h: Health) => units.filter((u) => u.health_status === h).length;
-  const newest = units.reduce<string | null>((m, u) => (u.hour_start && (!m || u.hour_start > m) ? u.hour_start : m), null);
+  const count = (h?: Health) => groups.filter((g) => !h || g.health_status === h).reduce((n, g) => n + g.units, 0);
+  const newest = groups.reduce<string | null>((m, g) => (g.newest && (!m || g.newest > m) ? g.newest : m), null);
   return {
-    compressors: units.length, healthy: count('normal'), warning: count('warning'), critical: count('critical'),
+    compressors: count(), healthy: count('normal'), warning: count('warning'), critical: count('critical'),
     unknown: count('unknown'), newest_reading: newest,
     active_alerts: alerts?.active_alerts ?? 0, critical_alerts: alerts?.critical_alerts ?? 0,
     unacknowledged_alerts: alerts?.unacknowledged_alerts ?? 0, last_run: lastRun,

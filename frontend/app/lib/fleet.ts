@@ -1,7 +1,7 @@
 import { cache } from 'react';
 import { fetchFleetHealth, fetchStations } from './data';
 
-/** Each unit's newest health, fetched once per request however many widgets (KPIs, map) need it. */
+/** Health per station, fetched once per request however many widgets (KPIs, map) need it. */
 export const fetchFleetHealthOnce = cache(() => fetchFleetHealth());
 export const fetchStationsOnce = cache(() => fetchStations());
 

@@ -6,7 +6,10 @@ import { EmptyState, NoDataYet } from '../shared/empty-state';
 import { StatusBadge } from '../shared/status';
 import { FleetPager } from './fleet-toolbar';
 
-/** One page of compressor cards, worst first unless the URL sorts otherwise. */
+/**
+ * One page of compressor cards, worst first unless the URL sorts otherwise. Plain anchors: a
+ * next/link per card would have every browser prefetch two dozen unit pages from the server.
+ */
 export async function CompressorCards({ query, filtered }: { query: FleetQuery; filtered: boolean }) {
   const page = await fetchFleetPage(query);
   if (!page.total) {
@@ -20,7 +23,7 @@ export async function CompressorCards({ query, filtered }: { query: FleetQuery; 
     <section aria-labelledby="cards-title">
       <div className="card-grid" data-testid="compressor-cards">
         {page.rows.map((c) => (
-          <Link key={c.compressor_id} href={`/monitoring/${encodeURIComponent(c.compressor_id)}`}
+          <a key={c.compressor_id} href={`/monitoring/${encodeURIComponent(c.compressor_id)}`}
             className={`ccard ccard--${c.health_status}`} data-testid="compressor-card" data-compressor-id={c.compressor_id} data-health={c.health_status}>
             <div className="ccard__head">
               <span className="ccard__id">{c.compressor_id}</span>
@@ -34,7 +37,7 @@ export async function CompressorCards({ query, filtered }: { query: FleetQuery; 
               <dt>Alerts</dt><dd>{c.active_alerts ? `${c.active_alerts} active` : 'none'}</dd>
             </dl>
             <div className="ccard__meta">{c.latest ? `as of ${fmtTime(c.latest.hour_start)}` : 'no readings yet'}</div>
-          </Link>
+          </a>
         ))}
       </div>
       <FleetPager action="/" query={query} total={page.total} page={page.page} pageSize={page.page_size} />

@@ -3,7 +3,7 @@ import type { Feature, Geometry } from 'geojson';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 import statesTopology from 'us-atlas/states-10m.json';
-import type { UnitHealth } from '@/app/lib/data';
+import { MAP_DOTS_MAX, type StationHealth } from '@/app/lib/data';
 import type { Health, Station } from '@/app/lib/definitions';
 import { fetchFleetHealthOnce, fetchStationsOnce } from '@/app/lib/fleet';
 import { arcPath } from '../shared/arc';
@@ -12,7 +12,6 @@ import { NoDataYet } from '../shared/empty-state';
 const W = 560;
 const H = 520;
 const TEXAS_FIPS = '48';
-const RING_MAX = 16; // beyond this many units a station shows a health donut instead of one dot per unit
 const LABEL_MAX = 12; // more stations than this would bury the map in text: names move to tooltips
 
 // The outline comes from us-atlas (Census cartographic boundaries) bundled in node_modules: no tile
@@ -60,20 +59,28 @@ export async function TexasMap() {
   );
 }
 
-type StationGroup = Station & { x: number; y: number; units: UnitHealth[] };
+type Unit = { compressor_id: string; health_status: Health };
+type StationGroup = Station & { x: number; y: number; total: number; counts: Map<Health, number>; units: Unit[] };
 
-function groupByStation(fleet: UnitHealth[], stations: Station[]): StationGroup[] {
+function groupByStation(groups: StationHealth[], stations: Station[]): StationGroup[] {
   const byId = new Map<string, StationGroup>();
   for (const s of stations) {
     const [x, y] = geo.projection([s.longitude, s.latitude]) ?? [W / 2, H / 2];
-    byId.set(s.station_id, { ...s, x, y, units: [] });
+    byId.set(s.station_id, { ...s, x, y, total: 0, counts: new Map(), units: [] });
   }
-  for (const u of fleet) byId.get(u.station_id)?.units.push(u);
-  return [...byId.values()].filter((g) => g.units.length).sort((a, b) => a.station_id.localeCompare(b.station_id));
+  for (const g of groups) {
+    const s = byId.get(g.station_id);
+    if (!s) continue;
+    s.total += g.units;
+    s.counts.set(g.health_status, g.units);
+    for (const id of g.ids ?? []) s.units.push({ compressor_id: id, health_status: g.health_status });
+  }
+  for (const s of byId.values()) s.units.sort((a, b) => a.compressor_id.localeCompare(b.compressor_id));
+  return [...byId.values()].filter((g) => g.total).sort((a, b) => a.station_id.localeCompare(b.station_id));
 }
 
 function worstOf(s: StationGroup): Health {
-  return HEALTH_ORDER.find((h) => s.units.some((u) => u.health_status === h)) ?? 'unknown';
+  return HEALTH_ORDER.find((h) => s.counts.get(h)) ?? 'unknown';
 }
 
 function StationMarker({ station: s, labelled }: { station: StationGroup; labelled: boolean }) {
@@ -81,11 +88,11 @@ function StationMarker({ station: s, labelled }: { station: StationGroup; labell
   const labelLeft = s.x > W * 0.68; // keep east-Texas labels inside the frame
   const lx = labelLeft ? s.x - 26 : s.x + 26;
   const anchor = labelLeft ? 'end' : 'start';
-  const counts = HEALTH_ORDER.map((h) => [h, s.units.filter((u) => u.health_status === h).length] as const);
+  const counts = HEALTH_ORDER.map((h) => [h, s.counts.get(h) ?? 0] as const);
   return (
     <g data-testid="station-marker" data-station-id={s.station_id} data-health={worst}>
       <title>{`${s.station_name} (${s.basin}): ${counts.filter(([, n]) => n).map(([h, n]) => `${n} ${h}`).join(', ')}`}</title>
-      {s.units.length <= RING_MAX ? (
+      {s.total <= MAP_DOTS_MAX ? (
         s.units.map((u, i) => {
           const a = (2 * Math.PI * i) / s.units.length;
           const r = s.units.length === 1 ? 0 : 15;
@@ -103,10 +110,10 @@ function StationMarker({ station: s, labelled }: { station: StationGroup; labell
         })
       ) : (
         // A cluster: the donut gives the mix, the centre disc the worst unit's colour and the count.
-        <a href={`/monitoring?station=${encodeURIComponent(s.station_id)}`} data-testid="station-cluster" data-units={s.units.length}>
-          <HealthDonut x={s.x} y={s.y} counts={counts} total={s.units.length} />
+        <a href={`/monitoring?station=${encodeURIComponent(s.station_id)}`} data-testid="station-cluster" data-units={s.total}>
+          <HealthDonut x={s.x} y={s.y} counts={counts} total={s.total} />
           <circle className={`map__unit map__unit--${worst}`} cx={s.x} cy={s.y} r={8.5} />
-          <text className="map__count" x={s.x} y={s.y + 3.5} textAnchor="middle">{s.units.length}</text>
+          <text className="map__count" x={s.x} y={s.y + 3.5} textAnchor="middle">{s.total}</text>
         </a>
       )}
       {/* City as the label (station names are long); the full name is in the tooltip and the cards. */}
@@ -114,7 +121,7 @@ function StationMarker({ station: s, labelled }: { station: StationGroup; labell
         <>
           <text className="map__label" x={lx} y={s.y - 2} textAnchor={anchor} data-testid="station-label">{s.city}</text>
           <text className="map__sublabel" x={lx} y={s.y + 12} textAnchor={anchor}>
-            {`${s.basin} · ${s.units.length} unit${s.units.length === 1 ? '' : 's'}`}
+            {`${s.basin} · ${s.total} unit${s.total === 1 ? '' : 's'}`}
           </text>
         </>
       ) : null}
