@@ -70,6 +70,15 @@ export interface CompressorSnapshot extends Compressor {
   critical_alerts: number;
 }
 
+/** When an alert episode was open, for shading the charts' time axis (ended_at null: still open). */
+export interface AlertEpisode {
+  alert_id: string;
+  sensor: Sensor;
+  severity: Severity;
+  opened_at: string;
+  ended_at: string | null;
+}
+
 export interface Alert {
   alert_id: string;
   compressor_id: string;

@@ -1,10 +1,10 @@
 import { fetchFleetKpis } from '@/app/lib/data';
-import { FRESHNESS_WARNING_MINUTES } from '@/app/lib/fleet';
+import { fetchFleetHealthOnce, FRESHNESS_WARNING_MINUTES } from '@/app/lib/fleet';
 import { fmtMinutes, fmtTime, minutesSince } from '@/app/lib/format';
 import { NoDataYet } from '../shared/empty-state';
 
 export async function FleetKpis() {
-  const k = await fetchFleetKpis();
+  const k = await fetchFleetKpis(await fetchFleetHealthOnce());
   if (!k.compressors) return <NoDataYet what="compressors" />;
   const age = minutesSince(k.newest_reading);
   const runAge = minutesSince(k.last_run?.finished_at ?? k.last_run?.started_at);
