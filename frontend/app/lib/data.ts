@@ -52,8 +52,9 @@ export async function fetchStations(): Promise<Station[]> {
 // one row per unit, where probing hourly_readings (2M rows at 1,000 units x 90 days) costs ~12 us a unit.
 const LATEST = `LEFT JOIN latest_readings l ON l.compressor_id = c.compressor_id`;
 
+// Worst first: alarms, then units that are down, then units without data, then healthy ones.
 const HEALTH_RANK = `CASE COALESCE(l.health_status, 'unknown') WHEN 'critical' THEN 0 WHEN 'warning' THEN 1
-  WHEN 'unknown' THEN 2 ELSE 3 END`;
+  WHEN 'down' THEN 2 WHEN 'unknown' THEN 3 ELSE 4 END`;
 
 const FLEET_ORDER: Record<FleetSort, string> = {
   worst: `${HEALTH_RANK}, COALESCE(a.critical_alerts, 0) DESC, COALESCE(a.active_alerts, 0) DESC, c.compressor_id`,
@@ -172,7 +173,7 @@ export async function fetchFleetKpis(health?: StationHealth[]): Promise<FleetKpi
   const count = (h?: Health) => groups.filter((g) => !h || g.health_status === h).reduce((n, g) => n + g.units, 0);
   const newest = groups.reduce<string | null>((m, g) => (g.newest && (!m || g.newest > m) ? g.newest : m), null);
   return {
-    compressors: count(), healthy: count('normal'), warning: count('warning'), critical: count('critical'),
+    compressors: count(), healthy: count('normal'), warning: count('warning'), critical: count('critical'), down: count('down'),
     unknown: count('unknown'), newest_reading: newest,
     active_alerts: alerts?.active_alerts ?? 0, critical_alerts: alerts?.critical_alerts ?? 0,
     unacknowledged_alerts: alerts?.unacknowledged_alerts ?? 0, last_run: lastRun,

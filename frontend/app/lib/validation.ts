@@ -118,7 +118,7 @@ export const fleetQuerySchema = z
     station: stationIdSchema.optional(),
     basin: facetText('basin').optional(),
     model: facetText('model').optional(),
-    health: z.enum(['normal', 'warning', 'critical', 'unknown']).optional(),
+    health: z.enum(['normal', 'warning', 'critical', 'down', 'unknown']).optional(),
     sort: z.enum(FLEET_SORTS).default('worst'),
     page: z.coerce.number().int().min(1).max(100_000).default(1),
     page_size: z.coerce.number().int().min(1).max(1000).default(50),

@@ -46,6 +46,7 @@ export function FleetToolbar({ action, query, facets, invalid }: {
           <option value="">Any</option>
           <option value="critical">Critical</option>
           <option value="warning">Warning</option>
+          <option value="down">Down</option>
           <option value="normal">Healthy</option>
           <option value="unknown">No data</option>
         </select>

@@ -25,7 +25,7 @@ const geo = (() => {
   return { projection, outline: geoPath(projection)(texas) ?? '' };
 })();
 
-const HEALTH_ORDER: Health[] = ['critical', 'warning', 'normal', 'unknown'];
+const HEALTH_ORDER: Health[] = ['critical', 'warning', 'down', 'normal', 'unknown'];
 
 export async function TexasMap() {
   const [fleet, stationList] = await Promise.all([fetchFleetHealthOnce(), fetchStationsOnce()]);
