@@ -27,7 +27,9 @@ export async function NewestAlerts() {
                 <StatusBadge status={a.current_severity} label={a.current_severity} />
               </div>
               <div className="muted">
-                peak {fmtNumber(a.peak_value)} vs limit {fmtNumber(a.threshold_value)} · since {fmtTime(a.opened_at)} ·{' '}
+                {a.sensor === 'running_state'
+                  ? <>stopped since {fmtTime(a.opened_at)} ·{' '}</>
+                  : <>peak {fmtNumber(a.peak_value)} vs limit {fmtNumber(a.threshold_value)} · since {fmtTime(a.opened_at)} ·{' '}</>}
                 <Link href={`/alerts/${encodeURIComponent(a.alert_id)}`}>{a.status}</Link>
               </div>
             </li>
