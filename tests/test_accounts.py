@@ -101,7 +101,12 @@ def test_cli_adds_an_account_from_stdin_and_refuses_azure_sql(pg_home):
     cli = [sys.executable, "-m", "altaviz.cli", "users"]
     added = subprocess.run(
         [*cli, "add", "olga", "--role", "operator", "--password-stdin"],
-        input="olga-password-123\n", capture_output=True, text=True, env=env, cwd=REPO, timeout=120,
+        input="olga-password-123\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
     )
     assert added.returncode == 0, added.stdout + added.stderr
     assert "olga-password-123" not in added.stdout + added.stderr

@@ -196,7 +196,9 @@ def test_tsql_and_postgres_schemas_declare_the_same_views_and_indexes():
     )
     # A covering index that stands in for the clustered primary key Azure SQL has and PostgreSQL lacks.
     postgres_only = {"ix_hourly_readings_series"}
-    assert names(r"CREATE INDEX (\w+)", TSQL_FILE) == names(r"CREATE INDEX IF NOT EXISTS (\w+)", PG_FILE) - postgres_only
+    assert (
+        names(r"CREATE INDEX (\w+)", TSQL_FILE) == names(r"CREATE INDEX IF NOT EXISTS (\w+)", PG_FILE) - postgres_only
+    )
     tsql = strip_comments(TSQL_FILE.read_text(encoding="utf-8")).upper()
     assert "NONCLUSTERED" not in tsql and "CLUSTERED INDEX" not in tsql, "T-SQL primary keys must stay clustered"
 

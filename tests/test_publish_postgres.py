@@ -118,14 +118,35 @@ def test_bulk_upsert_of_many_rows_has_no_duplicates(db):
 
 
 def _hour(compressor, hour, vibration, health="normal"):
-    return (compressor, hour, 6, vibration, vibration, 250.0, 251.0, 60.0, 59.0, 1000.0, 1001.0, 940.0, 1200.0,
-            9000.0, health, "normal", "normal", health)
+    return (
+        compressor,
+        hour,
+        6,
+        vibration,
+        vibration,
+        250.0,
+        251.0,
+        60.0,
+        59.0,
+        1000.0,
+        1001.0,
+        940.0,
+        1200.0,
+        9000.0,
+        health,
+        "normal",
+        "normal",
+        health,
+    )
 
 
 def test_latest_readings_holds_each_units_newest_hour_and_a_refresh_without_news_changes_nothing(db):
     _upsert(db, "compressors", [("COMP-002", "STN-001", "Ajax DPC-360", 1340, "2019-01-01")])
-    _upsert(db, "hourly_readings", [_hour("COMP-002", "2026-03-01T00:00:00Z", 2.0),
-                                    _hour("COMP-002", "2026-03-01T01:00:00Z", 5.0, "warning")])
+    _upsert(
+        db,
+        "hourly_readings",
+        [_hour("COMP-002", "2026-03-01T00:00:00Z", 2.0), _hour("COMP-002", "2026-03-01T01:00:00Z", 5.0, "warning")],
+    )
     assert db.refresh_latest_readings(LATEST_READINGS_COLUMNS) >= 1
     assert db.refresh_latest_readings(LATEST_READINGS_COLUMNS) == 0  # nothing newer: idempotent
 
@@ -147,7 +168,9 @@ def test_latest_readings_holds_each_units_newest_hour_and_a_refresh_without_news
     assert latest() == [("COMP-002", True, 3.0, "normal")]
     # A unit whose readings are gone loses its latest row.
     hourly = SERVING_TABLES["hourly_readings"]
-    db.delete(hourly.name, hourly.key, _arrow(hourly.key, [("COMP-002", f"2026-03-01T0{h}:00:00Z") for h in range(3)]), None)
+    db.delete(
+        hourly.name, hourly.key, _arrow(hourly.key, [("COMP-002", f"2026-03-01T0{h}:00:00Z") for h in range(3)]), None
+    )
     assert db.refresh_latest_readings(LATEST_READINGS_COLUMNS) == 1
     assert latest() == []
 

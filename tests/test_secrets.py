@@ -54,13 +54,22 @@ def run(tmp_path_factory):
     cli = [sys.executable, "-m", "altaviz.cli"]
     proc = subprocess.run(
         [*cli, "run", "-p", "days=2", "-p", "run_date=2026-11-20"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=1800,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     added_password = "stdin-" + secrets.token_hex(12)
     added = subprocess.run(
         [*cli, "users", "add", "scan.operator", "--role", "operator", "--password-stdin"],
-        cwd=REPO, env=env, input=added_password + "\n", capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        env=env,
+        input=added_password + "\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert added.returncode == 0, added.stdout + added.stderr
     match = FIRST.search(proc.stdout)

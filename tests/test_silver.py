@@ -93,6 +93,15 @@ def test_each_row_rule_names_the_failing_rows(spark, config):
     }
 
 
+def _judged_comp002_at_midnight(spark):
+    """History: COMP-002's 00:00 reading, already in silver, with GOOD values (no wobble at 00:00)."""
+    g = GOOD
+    return spark.createDataFrame(
+        [("COMP-002", ts("2026-01-01 00:00"), g["vib"], g["temp"], g["suc"], g["dis"], g["hp"], g["flow"], "h1")],
+        HISTORY,
+    )
+
+
 def test_duplicates_keep_the_first_good_copy_and_flag_the_rest(spark, config):
     rows = [
         ("r1", "COMP-001", "2026-01-01 00:00", {"vib": None}),  # broken copy: must not win the key
@@ -101,12 +110,7 @@ def test_duplicates_keep_the_first_good_copy_and_flag_the_rest(spark, config):
         ("r4", "COMP-002", "2026-01-01 00:00", {}),  # already judged
         ("r5", "COMP-001", "2026-01-01 00:10", {}),
     ]
-    g = GOOD  # at 00:00 the wobble is zero
-    history = spark.createDataFrame(
-        [("COMP-002", ts("2026-01-01 00:00"), g["vib"], g["temp"], g["suc"], g["dis"], g["hp"], g["flow"], "h1")],
-        HISTORY,
-    )
-    judged = _rules(_judge(spark, config, _bronze(spark, rows), history=history))
+    judged = _rules(_judge(spark, config, _bronze(spark, rows), history=_judged_comp002_at_midnight(spark)))
     assert judged == {
         "r1": ["missing_value"],
         "r2": [],
@@ -117,8 +121,8 @@ def test_duplicates_keep_the_first_good_copy_and_flag_the_rest(spark, config):
 
 
 def test_two_different_readings_of_one_unit_at_one_time_are_both_quarantined(spark, config):
-    # A gateway tagging another unit's reading with COMP-001's id: neither copy can be trusted, a
-    # third copy equal to one of them is a plain duplicate, and a reading already in silver stays.
+    # A gateway tagging another unit's reading with COMP-001's id: neither copy can be trusted; a
+    # new reading that differs from one already in silver is quarantined, and the silver one stays.
     rows = [
         ("r1", "COMP-001", "2026-01-01 00:00", {}),
         ("r2", "COMP-001", "2026-01-01 00:00", {"flow": 11500.0, "hp": 900.0}),
@@ -126,12 +130,7 @@ def test_two_different_readings_of_one_unit_at_one_time_are_both_quarantined(spa
         ("r4", "COMP-001", "2026-01-01 00:10", {}),
         ("r5", "COMP-001", "2026-01-01 00:20", {}),
     ]
-    g = GOOD
-    history = spark.createDataFrame(
-        [("COMP-002", ts("2026-01-01 00:00"), g["vib"], g["temp"], g["suc"], g["dis"], g["hp"], g["flow"], "h1")],
-        HISTORY,
-    )
-    judged = _rules(_judge(spark, config, _bronze(spark, rows), history=history))
+    judged = _rules(_judge(spark, config, _bronze(spark, rows), history=_judged_comp002_at_midnight(spark)))
     assert judged == {
         "r1": ["conflicting_duplicate"],
         "r2": ["conflicting_duplicate"],
