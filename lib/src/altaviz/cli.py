@@ -125,7 +125,7 @@ def _first_operator(home: Path) -> None:
 
     from altaviz import accounts
 
-    if (os.environ.get("DB_TYPE") or "postgres").lower() == "azure_sql":
+    if (os.environ.get("DB_TYPE") or "postgres").lower() in ("azure_sql", "fabric_sql"):
         return  # in Azure, people sign in with Entra ID
     try:
         password = accounts.ensure_first_operator(accounts.serving_database_url(home))

@@ -1,6 +1,7 @@
 """05_publish: what changed in the lakehouse since the last publish, upserted into the serving database.
 
 The target is chosen by configuration, never by code: ``DB_TYPE=azure_sql`` publishes to Azure SQL,
+``DB_TYPE=fabric_sql`` to a SQL database in Fabric (same T-SQL publisher),
 otherwise PostgreSQL at ``DATABASE_URL``, or the embedded PostgreSQL when nothing is configured.
 
 Each serving table comes from one lakehouse table. The serving database remembers, per source table,
@@ -173,7 +174,8 @@ def open_serving_database(target: str = "", settings: Mapping[str, str] | None =
         url = os.environ.get("DATABASE_URL")
         if not url and runtime.in_fabric():
             raise ValueError(
-                "no serving database for this Fabric run: set the pipeline parameters serving_target=azure_sql, "
+                "no serving database for this Fabric run: set the pipeline parameters serving_target=azure_sql "
+                "(or fabric_sql), "
                 "sql_server and sql_database (the embedded PostgreSQL exists only in local runs)"
             )
         if not url:
@@ -181,12 +183,12 @@ def open_serving_database(target: str = "", settings: Mapping[str, str] | None =
 
             url = start_embedded_postgres()
         db = PostgresDatabase(url)
-    elif kind == "azure_sql":
+    elif kind in ("azure_sql", "fabric_sql"):
         from altaviz.publish.azure_sql import AzureSqlDatabase
 
-        db = AzureSqlDatabase.from_environment(settings)
+        db = AzureSqlDatabase.from_environment(settings, kind)
     else:
-        raise ValueError(f"unknown serving database {kind!r}: use 'postgres' or 'azure_sql' (DB_TYPE)")
+        raise ValueError(f"unknown serving database {kind!r}: use 'postgres', 'azure_sql' or 'fabric_sql' (DB_TYPE)")
     try:
         db.apply_schema()
         yield db
