@@ -92,7 +92,18 @@ def test_dry_run_plans_every_item_in_publish_order_with_replacements(tmp_path, w
     assert [(i.type, i.name) for i in plan.items] == [
         ("Lakehouse", "altaviz_lakehouse"),
         ("Environment", "altaviz_env"),
-        *(("Notebook", n) for n in ("01_simulate", "02_bronze", "03_silver", "04_gold", "05_publish", "08_maintain")),
+        *(
+            ("Notebook", n)
+            for n in (
+                "01_simulate",
+                "02_bronze",
+                "03_silver",
+                "04_gold",
+                "05_publish",
+                "08_maintain",
+                "09_record_failure",
+            )
+        ),
         ("DataPipeline", "altaviz_maintenance"),
         ("DataPipeline", "altaviz_pipeline"),
     ]
@@ -122,6 +133,8 @@ def test_dry_run_plans_every_item_in_publish_order_with_replacements(tmp_path, w
     pipeline_changes = _file(plan, "DataPipeline", "altaviz_pipeline", "pipeline-content.json").changes
     added = "\n".join(a for _, a in pipeline_changes)
     for activity in staged["properties"]["activities"]:
+        if activity["type"] == "Fail":
+            continue
         target = plan.item("Notebook", activity["name"]).target_id
         assert f'"notebookId": "{target}"' in added
     assert f'"workspaceId": "{WORKSPACE}"' in added
@@ -188,7 +201,7 @@ def test_cli_dry_run_prints_the_plan(tmp_path, wheel, sql_env, no_azure):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "would publish 10 items" in result.output
+    assert "would publish 11 items" in result.output
     assert "Environment altaviz_env" in result.output and wheel.name in result.output
     assert "DataPipeline altaviz_pipeline" in result.output
     assert '+ "defaultValue": "altaviz-dev.database.windows.net"' in result.output

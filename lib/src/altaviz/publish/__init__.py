@@ -267,15 +267,28 @@ def publish_tables(
     return changed
 
 
-def publish_run_log(spark: SparkSession, lh: Lakehouse, db: ServingDatabase, run_id: str) -> None:
-    """The run and its steps, from ``ops_run_steps``, for the dashboard's pipeline view."""
-    steps = lakehouse.read(spark, lh, "ops_run_steps").filter(F.col("run_id") == run_id)
-    run = steps.groupBy("run_id").agg(
-        F.lit("succeeded").alias("status"),
+def run_log_frames(steps: DataFrame, run_id: str) -> tuple[DataFrame, DataFrame]:
+    """The run's row (failed when any step failed) and its steps (one per step; a failure row
+    recorded by ``09_record_failure`` wins over a success row the same step wrote before failing)."""
+    mine = steps.filter(F.col("run_id") == run_id)
+    worst_first = Window.partitionBy("run_id", "step").orderBy(
+        F.when(F.col("status") == "failed", 0).otherwise(1), F.col("finished_at").desc()
+    )
+    one_per_step = mine.withColumn("_rank", F.row_number().over(worst_first)).filter("_rank = 1").drop("_rank")
+    run = one_per_step.groupBy("run_id").agg(
+        F.when(F.max(F.when(F.col("status") == "failed", 1).otherwise(0)) == 1, F.lit("failed"))
+        .otherwise(F.lit("succeeded"))
+        .alias("status"),
         F.min("started_at").alias("started_at"),
         F.max("finished_at").alias("finished_at"),
         F.round(F.sum("duration_s"), 3).alias("duration_s"),
     )
+    return run, one_per_step
+
+
+def publish_run_log(spark: SparkSession, lh: Lakehouse, db: ServingDatabase, run_id: str) -> None:
+    """The run and its steps, from ``ops_run_steps``, for the dashboard's pipeline view."""
+    run, steps = run_log_frames(lakehouse.read(spark, lh, "ops_run_steps"), run_id)
     with db.transaction():
         for name, frame in (("pipeline_runs", run), ("pipeline_run_steps", steps)):
             table = SERVING_TABLES[name]
