@@ -25,10 +25,8 @@ WORKSPACE = "8d7a1c2e-0f4b-4e1a-9c3d-5b6a7e8f9012"
 ENV_VARS = {
     "ALTAVIZ_DEV_SQL_SERVER": "altaviz-dev.database.windows.net",
     "ALTAVIZ_DEV_SQL_DATABASE": "altaviz_dev",
-    "ALTAVIZ_DEV_SEMANTIC_MODEL": "",
     "ALTAVIZ_PROD_SQL_SERVER": "altaviz-prod.database.windows.net",
     "ALTAVIZ_PROD_SQL_DATABASE": "altaviz",
-    "ALTAVIZ_PROD_SEMANTIC_MODEL": "Altaviz Fleet Health",
 }
 
 
@@ -104,6 +102,7 @@ def test_dry_run_plans_every_item_in_publish_order_with_replacements(tmp_path, w
                 "09_record_failure",
             )
         ),
+        ("SemanticModel", "altaviz"),  # after the lakehouse it reads, as fabric-cicd orders it
         ("DataPipeline", "altaviz_maintenance"),
         ("DataPipeline", "altaviz_pipeline"),
     ]
@@ -153,7 +152,9 @@ def test_prod_gets_prod_values(tmp_path, wheel, sql_env, no_azure):
     assert plan.environment == "PROD"
     added = [a.strip() for _, a in _file(plan, "DataPipeline", "altaviz_pipeline", "pipeline-content.json").changes]
     assert '"defaultValue": "altaviz-prod.database.windows.net"' in added
-    assert '"defaultValue": "Altaviz Fleet Health"' in added
+    staged = json.loads((tmp_path / "PROD/pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json").read_text())
+    # 05_publish refreshes the semantic model deployed with the items.
+    assert staged["properties"]["parameters"]["semantic_model"]["defaultValue"] == "altaviz"
     assert '"defaultValue": 100' in added  # PROD fleet size
 
 
@@ -201,7 +202,7 @@ def test_cli_dry_run_prints_the_plan(tmp_path, wheel, sql_env, no_azure):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "would publish 11 items" in result.output
+    assert "would publish 12 items" in result.output
     assert "Environment altaviz_env" in result.output and wheel.name in result.output
     assert "DataPipeline altaviz_pipeline" in result.output
     assert '+ "defaultValue": "altaviz-dev.database.windows.net"' in result.output

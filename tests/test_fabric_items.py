@@ -67,6 +67,7 @@ def test_every_item_folder_has_a_valid_platform_file_and_the_expected_items(item
         ("DataPipeline", "altaviz_pipeline"),
         ("DataPipeline", "altaviz_maintenance"),
         *(("Notebook", n) for n in [*NOTEBOOKS, "08_maintain", ON_FAILURE]),
+        ("SemanticModel", "altaviz"),
     }
     # Every folder named like an item has a .platform (a folder without one is silently skipped by Fabric).
     for folder in ITEM_FOLDERS:

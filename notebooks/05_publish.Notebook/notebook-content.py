@@ -50,7 +50,7 @@ tenant_id = ""  # service principal's tenant; empty: AZURE_TENANT_ID
 client_id = ""  # service principal's application id; empty: AZURE_CLIENT_ID
 key_vault_url = ""  # Key Vault holding the service principal's secret; empty: AZURE_KEY_VAULT_URL
 sql_client_secret_name = ""  # that secret's name; empty: AZURE_SQL_CLIENT_SECRET_NAME, else altaviz-sql-client-secret
-semantic_model = ""  # Power BI semantic model to refresh after publishing (Fabric only); empty: none
+semantic_model = "altaviz"  # Power BI semantic model to refresh after publishing (Fabric only); empty: none
 
 # METADATA ********************
 
