@@ -99,8 +99,11 @@ def run(
             console.print(f"[green]✔ {data['name']}[/] {data['seconds']:.1f}s")
         elif event == "activity_failed":
             console.print(f"[red]✘ {data['name']} failed[/] after {data['seconds']:.1f}s: {data['error']}")
-            console.print(f"  executed notebook: {data['output_notebook']}")
+            if data["output_notebook"]:  # a Fail activity runs no notebook
+                console.print(f"  executed notebook: {data['output_notebook']}")
             console.print(f"  run log (Spark, kernel and notebook output): {data['log']}")
+        elif event == "activity_skipped":
+            console.print(f"[dim]– {data['name']} skipped (its dependency conditions did not hold)[/]")
 
     try:
         with console.status("running pipeline…"):

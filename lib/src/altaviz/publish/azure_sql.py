@@ -81,6 +81,8 @@ SQL_REAL = 7
 SQL_TYPE_DATE = 91
 SQL_TYPE_TIMESTAMP = 93
 # DATA_TYPE (INFORMATION_SCHEMA) → ODBC type of a fixed-size column: (type, column size, decimal digits).
+# pyodbc's fast_executemany takes these instead of describing the parameter (pyodbc params.cpp,
+# UpdateParamInfo), which for a #temp table often fails and falls back to SQL_VARCHAR(255).
 FIXED_INPUT_SIZES = {
     "int": (SQL_INTEGER, 0, 0),
     "bigint": (SQL_BIGINT, 0, 0),
@@ -88,7 +90,7 @@ FIXED_INPUT_SIZES = {
     "bit": (SQL_BIT, 0, 0),
     "float": (SQL_DOUBLE, 0, 0),
     "real": (SQL_REAL, 0, 0),
-    "date": (SQL_TYPE_DATE, 0, 0),
+    "date": (SQL_TYPE_DATE, 10, 0),
     "datetime2": (SQL_TYPE_TIMESTAMP, 27, 7),
 }
 
