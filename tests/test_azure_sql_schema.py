@@ -16,7 +16,7 @@ import sqlglot
 from sqlfluff.core import FluffConfig, Linter
 from sqlglot import exp
 
-from altaviz.publish import SERVING_TABLES, azure_sql
+from altaviz.publish import LATEST_READINGS_COLUMNS, SERVING_TABLES, azure_sql
 
 REPO = Path(__file__).resolve().parents[1]
 TSQL_FILE = REPO / "sql/azure_sql/001_schema.sql"
@@ -85,6 +85,7 @@ def generated_statements() -> dict[str, str]:
         "set_watermark": azure_sql.set_watermark_sql(),
         "alerts:delete": azure_sql.delete_sql("alerts", ["alert_id"], "alert_events"),
         "hourly:delete": azure_sql.delete_sql("hourly_readings", ["compressor_id", "hour_start"], None),
+        "latest_readings:refresh": azure_sql.latest_readings_sql(LATEST_READINGS_COLUMNS),
     }
     for t in SERVING_TABLES.values():
         offsets = [c for c in t.columns if c.endswith(("_at", "hour_start"))]
@@ -162,7 +163,7 @@ def _pg_tables() -> dict[str, set[str]]:
 
 def test_tsql_and_postgres_schemas_declare_the_same_tables_and_columns():
     pg, ts = _pg_tables(), _tsql_tables()
-    assert len(pg) == 14
+    assert len(pg) == 15
     assert set(ts) == set(pg)
     for table, columns in pg.items():
         assert ts[table] == columns, (
@@ -193,7 +194,11 @@ def test_tsql_and_postgres_schemas_declare_the_same_views_and_indexes():
         == names(r"CREATE VIEW (\w+)", PG_FILE)
         == {"v_latest_readings", "v_active_alerts", "v_fleet_health"}
     )
-    assert names(r"CREATE INDEX (\w+)", TSQL_FILE) == names(r"CREATE INDEX IF NOT EXISTS (\w+)", PG_FILE)
+    # A covering index that stands in for the clustered primary key Azure SQL has and PostgreSQL lacks.
+    postgres_only = {"ix_hourly_readings_series"}
+    assert names(r"CREATE INDEX (\w+)", TSQL_FILE) == names(r"CREATE INDEX IF NOT EXISTS (\w+)", PG_FILE) - postgres_only
+    tsql = strip_comments(TSQL_FILE.read_text(encoding="utf-8")).upper()
+    assert "NONCLUSTERED" not in tsql and "CLUSTERED INDEX" not in tsql, "T-SQL primary keys must stay clustered"
 
 
 def test_serving_tables_publish_existing_columns_and_never_operator_owned_ones():
@@ -205,6 +210,13 @@ def test_serving_tables_publish_existing_columns_and_never_operator_owned_ones()
             assert not (OPERATOR_OWNED & set(t.columns)), "publish must never write operator-owned alert columns"
             assert OPERATOR_OWNED <= ts["alerts"]
         assert ("updated_at" in ts[t.name]) == t.touch_updated_at, f"{t.name}: updated_at vs touch_updated_at"
+
+
+def test_latest_readings_mirrors_hourly_readings_and_its_refresh_also_removes_units_without_readings():
+    ts = _tsql_tables()
+    assert set(LATEST_READINGS_COLUMNS) == ts["latest_readings"] == ts["hourly_readings"]
+    refresh = azure_sql.latest_readings_sql(LATEST_READINGS_COLUMNS)
+    assert "CROSS APPLY" in refresh and "WHEN NOT MATCHED BY SOURCE THEN\n    DELETE;" in refresh
 
 
 # ---------------------------------------------------------------- generated statements

@@ -5,7 +5,7 @@ from datetime import date, datetime
 import pyarrow as pa
 import pytest
 
-from altaviz.publish import SERVING_TABLES
+from altaviz.publish import LATEST_READINGS_COLUMNS, SERVING_TABLES
 from altaviz.publish.embedded import start_embedded_postgres, stop_embedded_postgres
 from altaviz.publish.postgres import PostgresDatabase
 
@@ -115,6 +115,41 @@ def test_bulk_upsert_of_many_rows_has_no_duplicates(db):
             "SELECT count(*), count(DISTINCT (compressor_id, hour_start)) FROM hourly_readings"
         ).fetchone() == (480, 480)
         assert cur.execute("SELECT health_status FROM v_fleet_health").fetchall() == [("normal",)]
+
+
+def _hour(compressor, hour, vibration, health="normal"):
+    return (compressor, hour, 6, vibration, vibration, 250.0, 251.0, 60.0, 59.0, 1000.0, 1001.0, 940.0, 1200.0,
+            9000.0, health, "normal", "normal", health)
+
+
+def test_latest_readings_holds_each_units_newest_hour_and_a_refresh_without_news_changes_nothing(db):
+    _upsert(db, "compressors", [("COMP-002", "STN-001", "Ajax DPC-360", 1340, "2019-01-01")])
+    _upsert(db, "hourly_readings", [_hour("COMP-002", "2026-03-01T00:00:00Z", 2.0),
+                                    _hour("COMP-002", "2026-03-01T01:00:00Z", 5.0, "warning")])
+    assert db.refresh_latest_readings(LATEST_READINGS_COLUMNS) >= 1
+    assert db.refresh_latest_readings(LATEST_READINGS_COLUMNS) == 0  # nothing newer: idempotent
+
+    def latest():
+        with db._conn.cursor() as cur:
+            return cur.execute(
+                "SELECT l.compressor_id, l.hour_start = v.hour_start, l.vibration_mean, l.health_status"
+                " FROM latest_readings l JOIN v_latest_readings v USING (compressor_id)"
+                " WHERE compressor_id = 'COMP-002'"
+            ).fetchall()
+
+    assert latest() == [("COMP-002", True, 5.0, "warning")]
+    # A newer hour moves it; a corrected value for the same hour (new updated_at) is picked up too.
+    _upsert(db, "hourly_readings", [_hour("COMP-002", "2026-03-01T02:00:00Z", 7.5, "critical")])
+    assert db.refresh_latest_readings(LATEST_READINGS_COLUMNS) == 1
+    assert latest() == [("COMP-002", True, 7.5, "critical")]
+    _upsert(db, "hourly_readings", [_hour("COMP-002", "2026-03-01T02:00:00Z", 3.0)])
+    assert db.refresh_latest_readings(LATEST_READINGS_COLUMNS) == 1
+    assert latest() == [("COMP-002", True, 3.0, "normal")]
+    # A unit whose readings are gone loses its latest row.
+    hourly = SERVING_TABLES["hourly_readings"]
+    db.delete(hourly.name, hourly.key, _arrow(hourly.key, [("COMP-002", f"2026-03-01T0{h}:00:00Z") for h in range(3)]), None)
+    assert db.refresh_latest_readings(LATEST_READINGS_COLUMNS) == 1
+    assert latest() == []
 
 
 def test_deleting_keeps_an_alert_an_operator_acted_on(db):

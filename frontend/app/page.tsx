@@ -1,11 +1,18 @@
 import { Suspense } from 'react';
+import { fetchFleetFacets } from './lib/data';
+import { pageFleetQuery } from './lib/validation';
 import { CompressorCards } from './ui/fleet/compressor-cards';
+import { FleetToolbar } from './ui/fleet/fleet-toolbar';
 import { FleetKpis } from './ui/fleet/kpis';
 import { NewestAlerts } from './ui/fleet/newest-alerts';
 import { TexasMap } from './ui/fleet/texas-map';
 import { CardGridSkeleton, KpiSkeleton, PanelSkeleton } from './ui/shared/skeletons';
 
-export default function FleetOverviewPage() {
+const CARDS_PER_PAGE = 24;
+
+export default async function FleetOverviewPage(props: PageProps<'/'>) {
+  const { query, invalid } = pageFleetQuery(await props.searchParams, CARDS_PER_PAGE);
+  const filtered = Boolean(query.q || query.station || query.basin || query.model || query.health);
   return (
     <>
       <div className="page-head">
@@ -23,9 +30,19 @@ export default function FleetOverviewPage() {
           <NewestAlerts />
         </Suspense>
       </div>
-      <Suspense fallback={<CardGridSkeleton />}>
-        <CompressorCards />
+      <div className="panel__head">
+        <h2 id="cards-title">Compressors</h2>
+      </div>
+      <Suspense fallback={<PanelSkeleton height={60} />}>
+        <CardsToolbar query={query} invalid={invalid} />
+      </Suspense>
+      <Suspense key={JSON.stringify(query)} fallback={<CardGridSkeleton />}>
+        <CompressorCards query={query} filtered={filtered} />
       </Suspense>
     </>
   );
+}
+
+async function CardsToolbar(props: Omit<Parameters<typeof FleetToolbar>[0], 'action' | 'facets'>) {
+  return <FleetToolbar action="/" facets={await fetchFleetFacets()} {...props} />;
 }

@@ -1,35 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { connectionConfig } from '../scripts/db-config.mjs';
+import { startDashboard } from './dashboard';
 import { dashboardEnv, FRONTEND } from './env';
 import { expect, screenshot, test, waitForWidgets } from './fixtures';
 
 // The dashboard when things are not fine: no database at all, and a database the pipeline never filled.
 // Each case gets its own `next start` with its own configuration.
-
-async function startDashboard(env: NodeJS.ProcessEnv): Promise<{ url: string; stop: () => void }> {
-  const port = await new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-  const child: ChildProcess = spawn(process.execPath, [path.join(FRONTEND, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
-    cwd: FRONTEND, env: { ...env, NEXT_TELEMETRY_DISABLED: '1' }, stdio: 'ignore', detached: true,
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(`${url}/api/health`);
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  return { url, stop: () => process.kill(-child.pid!, 'SIGTERM') };
-}
 
 test('with the database unreachable every page says so clearly and the API answers 503', async ({ page }) => {
   const env: NodeJS.ProcessEnv = { ...process.env, ALTAVIZ_HOME: path.join(FRONTEND, 'test-results', 'no-such-home') };

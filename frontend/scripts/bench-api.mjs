@@ -1,12 +1,18 @@
 #!/usr/bin/env node
-// Latency of the dashboard's main API routes: p50/p95/p99 per route, bounded in requests and time.
+// Latency of the dashboard's API routes and pages: p50/p95/p99 per route, bounded in requests and time.
+// Any failed request (network error or HTTP status >= 400) fails the run with exit code 1, after the
+// table, naming the route and the first error; --p95-max <ms> also fails a route slower than that.
+// When it starts the server (Linux), `cpu/req` is the dashboard process's CPU time per request, which
+// the machine's other load does not inflate the way it inflates latency.
 //
 //   node scripts/bench-api.mjs --base-url http://127.0.0.1:3000           # a dashboard that is running
 //   node scripts/bench-api.mjs --database-url postgresql://...             # starts `next start` on that DB
 //   node scripts/bench-api.mjs --altaviz-home ../.altaviz/e2e              # starts it on a pipeline's DB
 // Needs a production build (npm run build) when it starts the server. Talks to 127.0.0.1 only.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FRONTEND_DIR } from './db-config.mjs';
@@ -19,6 +25,7 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '4' },
     'max-seconds': { type: 'string', default: '60' },
+    'p95-max': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -44,15 +51,21 @@ if (!base) {
 const host = new URL(base).hostname;
 if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) throw new Error('benchmarks only target this machine (127.0.0.1)');
 
+let failed = false;
 try {
-  const ids = (await (await fetch(`${base}/api/compressors`)).json()).compressors.map((c) => c.compressor_id);
-  const alerts = (await (await fetch(`${base}/api/alerts?page_size=100`)).json()).rows.map((a) => a.alert_id);
+  const ids = (await getJson('/api/compressors?page_size=1000')).compressors.map((c) => c.compressor_id);
+  const alerts = (await getJson('/api/alerts?page_size=100')).rows.map((a) => a.alert_id);
+  if (!ids.length) throw new Error(`${base} serves no compressors: seed or publish data first`);
+  const facets = (await getJson('/api/fleet')).stations;
   const pick = (list) => encodeURIComponent(list[Math.floor(Math.random() * list.length)]);
   const fleetSize = ids.length;
+  const basin = encodeURIComponent(facets[0]?.basin ?? 'Permian');
   // Each request picks a random compressor/alert, so one cached row cannot flatter the numbers.
   const routes = [
     ['GET /api/fleet (KPIs + stations)', () => '/api/fleet'],
-    [`GET /api/compressors (all ${fleetSize}, newest hour each)`, () => '/api/compressors'],
+    ['GET /api/compressors (page 1, worst first)', () => '/api/compressors'],
+    ['GET /api/compressors?q=&basin=&sort=vibration', () => `/api/compressors?q=${pick(ids).slice(0, 7)}&basin=${basin}&sort=vibration`],
+    [`GET /api/compressors?page_size=1000 (all ${fleetSize})`, () => '/api/compressors?page_size=1000'],
     ['GET /api/compressors/:id', () => `/api/compressors/${pick(ids)}`],
     ['GET /api/compressors/:id/readings?range=7d', () => `/api/compressors/${pick(ids)}/readings?range=7d`],
     ['GET /api/compressors/:id/readings?range=90d', () => `/api/compressors/${pick(ids)}/readings?range=90d`],
@@ -62,46 +75,98 @@ try {
     ['GET /api/alerts/:id (with audit trail)', () => `/api/alerts/${pick(alerts.length ? alerts : ['none'])}`],
     ['GET /api/quality?runs=30', () => '/api/quality?runs=30'],
     ['GET / (fleet overview page, HTML)', () => '/'],
-    ['GET /monitoring/:id (detail page, HTML)', () => `/monitoring/${pick(ids)}`],
+    ['GET /?sort=alerts&page=3 (overview, page 3)', () => '/?sort=alerts&page=3'],
+    ['GET /monitoring (fleet list page, HTML)', () => '/monitoring'],
+    ['GET /monitoring?basin=&health=normal&page=2', () => `/monitoring?basin=${basin}&health=normal&page=2`],
+    ['GET /monitoring/:id (detail page, 7d)', () => `/monitoring/${pick(ids)}`],
+    ['GET /monitoring/:id?range=90d (detail page)', () => `/monitoring/${pick(ids)}?range=90d`],
+    ['GET /alerts (alerts page, HTML)', () => '/alerts'],
+    ['GET /data-quality (page, HTML)', () => '/data-quality'],
   ];
   const results = [];
   for (const [name, next] of routes) {
-    for (let i = 0; i < 5; i++) await fetch(base + next()).then((r) => r.arrayBuffer()); // warm up
-    results.push({ route: name, ...(await measure(next)) });
+    for (let i = 0; i < 5; i++) await fetch(base + next()).then((r) => r.arrayBuffer()).catch(() => undefined); // warm up
+    const cpu0 = serverCpuMs();
+    const r = await measure(next);
+    const cpu1 = serverCpuMs();
+    results.push({ route: name, ...r, cpuPerRequest: cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / r.n });
   }
   if (args.json) console.log(JSON.stringify({ base, fleetSize, requests: REQUESTS, concurrency: CONCURRENCY, results }, null, 2));
   else print(results, fleetSize);
+  const budget = args['p95-max'] ? Number(args['p95-max']) : Infinity;
+  for (const r of results) {
+    if (r.errors) {
+      console.error(`FAILED: ${r.route}: ${r.errors} of ${r.n} requests failed, first: ${r.firstError}`);
+      failed = true;
+    }
+    if (r.p95 > budget) {
+      console.error(`FAILED: ${r.route}: p95 ${r.p95.toFixed(1)} ms is over --p95-max ${budget} ms`);
+      failed = true;
+    }
+  }
 } finally {
   if (server) process.kill(-server.pid, 'SIGTERM');
+}
+if (failed) process.exit(1);
+
+/** utime + stime of the server process in ms (null when it is not ours or there is no /proc). */
+function serverCpuMs() {
+  if (!server) return null;
+  try {
+    const fields = fs.readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
+async function getJson(pathname) {
+  const res = await fetch(base + pathname);
+  if (!res.ok) throw new Error(`GET ${pathname} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+  return res.json();
 }
 
 async function measure(next) {
   const times = [];
   let errors = 0;
+  let firstError = null;
   let issued = 0;
   const deadline = Date.now() + MAX_MS;
   async function worker() {
     while (issued < REQUESTS && Date.now() < deadline) {
       issued++;
+      const url = next();
       const t = performance.now();
-      const res = await fetch(base + next());
-      await res.arrayBuffer();
+      try {
+        const res = await fetch(base + url);
+        const body = await res.arrayBuffer();
+        if (res.status >= 400) {
+          errors++;
+          firstError ??= `${url} -> ${res.status} ${Buffer.from(body).toString('utf8').slice(0, 200)}`;
+        }
+      } catch (err) {
+        errors++;
+        firstError ??= `${url} -> ${err.cause?.code ?? err.message}`;
+      }
       times.push(performance.now() - t);
-      if (res.status >= 400) errors++;
     }
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   times.sort((a, b) => a - b);
   const q = (p) => times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)];
-  return { n: times.length, errors, p50: q(50), p95: q(95), p99: q(99), max: times[times.length - 1] };
+  return { n: times.length, errors, firstError, p50: q(50), p95: q(95), p99: q(99), max: times[times.length - 1] };
 }
 
 function print(results, fleetSize) {
+  // The machine's load says how much of the latency is this dashboard and how much is its neighbours.
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
   console.log(`${base} · ${fleetSize} compressors · ${REQUESTS} requests per route · concurrency ${CONCURRENCY} · ms`);
-  console.log(`${'route'.padEnd(52)} ${'n'.padStart(5)} ${'err'.padStart(4)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)}`);
+  console.log(`${os.cpus().length} CPUs · load average after the run (1/5/15 min) ${load}`);
+  console.log(`${'route'.padEnd(52)} ${'n'.padStart(5)} ${'err'.padStart(4)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)} ${'cpu/req'.padStart(8)}`);
   for (const r of results) {
     const f = (v) => v.toFixed(1).padStart(8);
-    console.log(`${r.route.padEnd(52)} ${String(r.n).padStart(5)} ${String(r.errors).padStart(4)} ${f(r.p50)} ${f(r.p95)} ${f(r.p99)} ${f(r.max)}`);
+    const cpu = r.cpuPerRequest === null ? '—'.padStart(8) : f(r.cpuPerRequest);
+    console.log(`${r.route.padEnd(52)} ${String(r.n).padStart(5)} ${String(r.errors).padStart(4)} ${f(r.p50)} ${f(r.p95)} ${f(r.p99)} ${f(r.max)} ${cpu}`);
   }
 }
 

@@ -4,25 +4,29 @@
 // hourly_readings rows, plus alerts, audit events, pipeline runs and quality metrics at matching scale.
 // All generation happens in PostgreSQL with generate_series (no rows cross the wire).
 //
-//   node scripts/bench-seed.mjs [--compressors 1000] [--days 90] [--database altaviz_bench]
+//   node scripts/bench-seed.mjs [--compressors 1000] [--days 90] [--stations 40] [--database altaviz_bench]
 // The server is found like the dashboard finds it (DATABASE_URL or $ALTAVIZ_HOME/state/database.json).
 // Prints the DATABASE_URL to benchmark against.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { connectionConfig, schemaSql } from './db-config.mjs';
+import { connectionConfig, REFRESH_LATEST_READINGS, schemaSql } from './db-config.mjs';
 
 const { values: args } = parseArgs({
   options: {
     compressors: { type: 'string', default: '1000' },
     days: { type: 'string', default: '90' },
+    stations: { type: 'string', default: '40' },
     database: { type: 'string', default: 'altaviz_bench' },
   },
 });
 const N = Number(args.compressors);
 const DAYS = Number(args.days);
+const STATIONS = Number(args.stations);
 const DB = args.database;
 if (!/^[a-z_][a-z0-9_]{0,62}$/.test(DB)) throw new Error('--database must be a plain lower-case identifier');
-if (!(N > 0 && N <= 100_000 && DAYS > 0 && DAYS <= 3660)) throw new Error('--compressors 1..100000, --days 1..3660');
+if (!(N > 0 && N <= 100_000 && DAYS > 0 && DAYS <= 3660 && STATIONS > 0 && STATIONS <= 999)) {
+  throw new Error('--compressors 1..100000, --days 1..3660, --stations 1..999');
+}
 
 const base = connectionConfig();
 const admin = new pg.Client(base);
@@ -52,21 +56,21 @@ await db.query(`SET session_replication_role = replica`);
 await step('sensor_thresholds', `INSERT INTO sensor_thresholds (sensor, direction, warning, critical, unit) VALUES
   ('vibration_mms','high',4.5,7.1,'mm/s'), ('discharge_temp_f','high',330,350,'°F'),
   ('discharge_pressure_psi','high',1300,1400,'psi'), ('suction_pressure_psi','low',30,20,'psi')`);
-// 10 stations per basin hub, scattered within ~1 degree of it.
+// Stations spread over four basin hubs, scattered within ~1 degree of each.
 await step('stations', `
   INSERT INTO stations (station_id, station_name, basin, city, latitude, longitude)
   SELECT format('STN-%s', lpad(i::text, 3, '0')), format('%s Station %s', h.city, (i - 1) / 4 + 1), h.basin, h.city,
          h.lat + (((i * 37) % 100) / 100.0 - 0.5) * 1.6, h.lon + (((i * 61) % 100) / 100.0 - 0.5) * 1.6
-    FROM generate_series(1, 40) i
+    FROM generate_series(1, $1::int) i
     JOIN (VALUES (0, 'Midland', 'Permian', 31.9973, -102.0779), (1, 'Karnes City', 'Eagle Ford', 28.8850, -97.9006),
                  (2, 'Carthage', 'Haynesville', 32.1574, -94.3374), (3, 'Decatur', 'Barnett', 33.2343, -97.5861)) h(k, city, basin, lat, lon)
-      ON h.k = (i - 1) % 4`);
+      ON h.k = (i - 1) % 4`, [STATIONS]);
 await step('compressors', `
   INSERT INTO compressors (compressor_id, station_id, model, rated_horsepower, install_date)
-  SELECT format('COMP-%s', lpad(i::text, 4, '0')), format('STN-%s', lpad((((i - 1) % 40) + 1)::text, 3, '0')),
+  SELECT format('COMP-%s', lpad(i::text, 4, '0')), format('STN-%s', lpad((((i - 1) % $2::int) + 1)::text, 3, '0')),
          (ARRAY['Ariel JGK/4','Ajax DPC-360','Caterpillar G3516','Waukesha 7042GSI'])[((i - 1) % 4) + 1],
          (ARRAY[1480,1340,1380,1480])[((i - 1) % 4) + 1], DATE '2015-01-01' + (i % 3000)
-    FROM generate_series(1, $1::int) i`, [N]);
+    FROM generate_series(1, $1::int) i`, [N, STATIONS]);
 // Every 50th unit degrades over its last 10 days (2 % of the fleet), so statuses and alerts are realistic.
 await step('hourly_readings', `
   WITH base AS (
@@ -94,6 +98,7 @@ await step('hourly_readings', `
          1150 + 80 * r, 8200 + 500 * r, vs, ts, ps,
          CASE WHEN 'critical' IN (vs, ts, ps) THEN 'critical' WHEN 'warning' IN (vs, ts, ps) THEN 'warning' ELSE 'normal' END
     FROM st`, [DAYS]);
+await step('latest_readings (as 05_publish)', REFRESH_LATEST_READINGS);
 // Three historical (resolved) episodes per unit plus live ones for the degrading units.
 await step('alerts', `
   INSERT INTO alerts (alert_id, compressor_id, sensor, severity, current_severity, is_active, opened_at, cleared_at,
@@ -127,7 +132,8 @@ await step('data_quality_metrics', `INSERT INTO data_quality_metrics
 await step('quarantine_rule_counts', `INSERT INTO quarantine_rule_counts
   SELECT r.run_id, q, hashtext(r.run_id || q) & 255, r.finished_at
     FROM pipeline_runs r, unnest(ARRAY['null_sensor_value','out_of_physical_range','duplicate_reading','future_timestamp','statistical_outlier']) q`);
-await step('analyze', 'ANALYZE');
+// As autovacuum leaves a settled database: statistics, and a visibility map for index-only scans.
+await step('vacuum analyze', 'VACUUM ANALYZE');
 const size = (await db.query(`SELECT pg_size_pretty(pg_database_size(current_database())) AS s, (SELECT COUNT(*) FROM hourly_readings) AS n`)).rows[0];
 await db.end();
 console.log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${Number(size.n).toLocaleString('en-US')} hourly rows, database ${DB} is ${size.s}`);
@@ -139,8 +145,10 @@ function withDatabase(url, name) {
   if (!m) throw new Error(`cannot parse DATABASE_URL ${url}`);
   return `${m[1]}/${name}${m[3] ?? ''}`;
 }
+// node-postgres parses URLs with WHATWG URL, which rejects an empty host: name one (localhost), and the
+// ?host= parameter, a Unix-socket directory, takes precedence over it.
 function describe(cfg) {
   if (cfg.connectionString) return cfg.connectionString;
-  const host = cfg.host.startsWith('/') ? `?host=${cfg.host}` : '';
-  return `postgresql://${cfg.user}@${cfg.host.startsWith('/') ? '' : cfg.host}:${cfg.port}/${cfg.database}${host}`;
+  const socket = cfg.host.startsWith('/');
+  return `postgresql://${cfg.user}@${socket ? 'localhost' : cfg.host}:${cfg.port}/${cfg.database}${socket ? `?host=${cfg.host}` : ''}`;
 }

@@ -19,3 +19,9 @@ export function connectionConfig(env = process.env) {
 export function schemaSql() {
   return fs.readFileSync(path.join(REPO_DIR, 'sql', 'postgres', '001_schema.sql'), 'utf8');
 }
+
+/** What 05_publish's refresh leaves in latest_readings (each unit's newest hourly row), for seeded databases. */
+export const REFRESH_LATEST_READINGS = `DELETE FROM latest_readings;
+INSERT INTO latest_readings
+SELECT l.* FROM compressors c CROSS JOIN LATERAL (
+  SELECT * FROM hourly_readings h WHERE h.compressor_id = c.compressor_id ORDER BY h.hour_start DESC LIMIT 1) l;`;

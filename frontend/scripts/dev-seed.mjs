@@ -4,13 +4,13 @@
 // so the dashboard can be worked on before a pipeline run exists. Tests never use this: they run the pipeline.
 //   DATABASE_URL='postgresql://postgres@/postgres?host=/tmp/fe-pg' node scripts/dev-seed.mjs
 import pg from 'pg';
-import { connectionConfig, schemaSql } from './db-config.mjs';
+import { connectionConfig, REFRESH_LATEST_READINGS, schemaSql } from './db-config.mjs';
 
 const client = new pg.Client(connectionConfig());
 await client.connect();
 await client.query(schemaSql());
 await client.query('BEGIN');
-await client.query(`TRUNCATE alert_events, alerts, hourly_readings, compressors, stations, sensor_thresholds,
+await client.query(`TRUNCATE alert_events, alerts, latest_readings, hourly_readings, compressors, stations, sensor_thresholds,
   pipeline_run_steps, pipeline_runs, data_quality_metrics, quarantine_rule_counts`);
 await client.query(`INSERT INTO stations (station_id, station_name, basin, city, latitude, longitude) VALUES
   ('STN-001','Midland Permian Station','Permian','Midland',31.9973,-102.0779),
@@ -96,6 +96,7 @@ for (const [i, ago] of [[1, 48], [2, 24], [3, 0]]) {
     await client.query(`INSERT INTO quarantine_rule_counts VALUES ($1, $2, $3, now() - make_interval(hours => $4))`, [run, rule, n, ago]);
   }
 }
+await client.query(REFRESH_LATEST_READINGS);
 await client.query('COMMIT');
 const { rows } = await client.query(`SELECT (SELECT COUNT(*) FROM hourly_readings) AS readings, (SELECT COUNT(*) FROM alerts) AS alerts`);
 console.log(`dev seed: ${rows[0].readings} hourly rows, ${rows[0].alerts} alerts`);

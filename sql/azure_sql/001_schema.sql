@@ -68,6 +68,31 @@ IF NOT EXISTS (
 )
     CREATE INDEX ix_hourly_readings_hour ON dbo.hourly_readings (hour_start);
 
+-- Newest hour per compressor, refreshed by 05_publish from hourly_readings (see the PostgreSQL twin).
+IF OBJECT_ID(N'dbo.latest_readings', N'U') IS NULL
+    CREATE TABLE dbo.latest_readings (
+        compressor_id               NVARCHAR(32)      NOT NULL CONSTRAINT fk_latest_readings_compressor REFERENCES dbo.compressors (compressor_id),
+        hour_start                  DATETIMEOFFSET(6) NOT NULL,
+        reading_count               INT               NOT NULL,
+        vibration_mean              FLOAT             NULL,
+        vibration_max               FLOAT             NULL,
+        discharge_temp_mean         FLOAT             NULL,
+        discharge_temp_max          FLOAT             NULL,
+        suction_pressure_mean       FLOAT             NULL,
+        suction_pressure_min        FLOAT             NULL,
+        discharge_pressure_mean     FLOAT             NULL,
+        discharge_pressure_max      FLOAT             NULL,
+        pressure_differential_mean  FLOAT             NULL,
+        horsepower_mean             FLOAT             NULL,
+        gas_flow_mean               FLOAT             NULL,
+        vibration_status            NVARCHAR(8)       NOT NULL,
+        temp_status                 NVARCHAR(8)       NOT NULL,
+        pressure_status             NVARCHAR(8)       NOT NULL,
+        health_status               NVARCHAR(8)       NOT NULL,
+        updated_at                  DATETIMEOFFSET(6) NOT NULL,
+        CONSTRAINT pk_latest_readings PRIMARY KEY (compressor_id)
+    );
+
 IF OBJECT_ID(N'dbo.alerts', N'U') IS NULL
     CREATE TABLE dbo.alerts (
         alert_id          NVARCHAR(64)      NOT NULL CONSTRAINT pk_alerts PRIMARY KEY,

@@ -55,6 +55,41 @@ CREATE TABLE IF NOT EXISTS hourly_readings (
     PRIMARY KEY (compressor_id, hour_start)
 );
 CREATE INDEX IF NOT EXISTS ix_hourly_readings_hour ON hourly_readings (hour_start);
+-- One compressor's series (charts, 7 to 90 days) as an index-only range scan. Publishes append one
+-- hour for every unit, so a unit's rows lie one per heap page: 90 days read ~2,160 scattered pages
+-- (30 ms) where this index reads ~55 (3 ms). PostgreSQL only: Azure SQL's primary key is clustered,
+-- which already keeps each unit's rows together.
+CREATE INDEX IF NOT EXISTS ix_hourly_readings_series ON hourly_readings (compressor_id, hour_start)
+    INCLUDE (reading_count, vibration_mean, vibration_max, discharge_temp_mean, discharge_temp_max,
+             suction_pressure_mean, suction_pressure_min, discharge_pressure_mean, discharge_pressure_max,
+             pressure_differential_mean, horsepower_mean, gas_flow_mean,
+             vibration_status, temp_status, pressure_status, health_status);
+
+-- Newest hour per compressor: the fleet views (KPIs, map, fleet list) read one row per unit here
+-- instead of probing hourly_readings once per unit. Derived, not published from the lakehouse:
+-- 05_publish refreshes it from hourly_readings in the publish's own transaction; updated_at is the
+-- source row's, so a refresh that finds nothing newer changes nothing.
+CREATE TABLE IF NOT EXISTS latest_readings (
+    compressor_id                 VARCHAR(32)      PRIMARY KEY REFERENCES compressors (compressor_id),
+    hour_start                    TIMESTAMPTZ      NOT NULL,
+    reading_count                 INTEGER          NOT NULL,
+    vibration_mean                DOUBLE PRECISION,
+    vibration_max                 DOUBLE PRECISION,
+    discharge_temp_mean           DOUBLE PRECISION,
+    discharge_temp_max            DOUBLE PRECISION,
+    suction_pressure_mean         DOUBLE PRECISION,
+    suction_pressure_min          DOUBLE PRECISION,
+    discharge_pressure_mean       DOUBLE PRECISION,
+    discharge_pressure_max        DOUBLE PRECISION,
+    pressure_differential_mean    DOUBLE PRECISION,
+    horsepower_mean               DOUBLE PRECISION,
+    gas_flow_mean                 DOUBLE PRECISION,
+    vibration_status              VARCHAR(8)       NOT NULL,
+    temp_status                   VARCHAR(8)       NOT NULL,
+    pressure_status               VARCHAR(8)       NOT NULL,
+    health_status                 VARCHAR(8)       NOT NULL,
+    updated_at                    TIMESTAMPTZ      NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS alerts (
     alert_id          VARCHAR(64)      PRIMARY KEY,

@@ -1,10 +1,10 @@
 import { connection } from 'next/server';
 import { query, SchemaMissingError } from './db';
 import type {
-  Alert, AlertEvent, CompressorSnapshot, FleetKpis, HourlyReading, Page, PipelineRun, PipelineRunStep,
+  Alert, AlertEpisode, AlertEvent, CompressorSnapshot, Health, FleetKpis, HourlyReading, Page, PipelineRun, PipelineRunStep,
   PipelineRunWithSteps, QualityMetric, QuarantineRuleCount, SensorThreshold, Station,
 } from './definitions';
-import { RANGE_PRESETS, type AlertFilters, type FleetFilters, type ReadingsQuery } from './validation';
+import { RANGE_PRESETS, type AlertFilters, type FleetQuery, type FleetSort, type ReadingsQuery } from './validation';
 
 /**
  * Typed read fetchers, one per widget. Every value reaches SQL as a $n parameter.
@@ -48,106 +48,173 @@ export async function fetchStations(): Promise<Station[]> {
   );
 }
 
-export async function fetchCompressorIds(): Promise<{ compressor_id: string; station_id: string }[]> {
-  return rows(`SELECT compressor_id, station_id FROM compressors ORDER BY compressor_id`);
+// Newest hour of compressor c from latest_readings, which 05_publish refreshes with every publish:
+// one row per unit, where probing hourly_readings (2M rows at 1,000 units x 90 days) costs ~12 us a unit.
+const LATEST = `LEFT JOIN latest_readings l ON l.compressor_id = c.compressor_id`;
+
+// Worst first: alarms, then units that are down, then units without data, then healthy ones.
+const HEALTH_RANK = `CASE COALESCE(l.health_status, 'unknown') WHEN 'critical' THEN 0 WHEN 'warning' THEN 1
+  WHEN 'down' THEN 2 WHEN 'unknown' THEN 3 ELSE 4 END`;
+
+const FLEET_ORDER: Record<FleetSort, string> = {
+  worst: `${HEALTH_RANK}, COALESCE(a.critical_alerts, 0) DESC, COALESCE(a.active_alerts, 0) DESC, c.compressor_id`,
+  id: 'c.compressor_id',
+  alerts: `COALESCE(a.active_alerts, 0) DESC, ${HEALTH_RANK}, c.compressor_id`,
+  vibration: 'l.vibration_mean DESC NULLS LAST, c.compressor_id',
+  temp: 'l.discharge_temp_mean DESC NULLS LAST, c.compressor_id',
+};
+
+type LatestColumns = { [K in keyof HourlyReading as `l_${K & string}`]: HourlyReading[K] | null };
+type SnapshotRow = Omit<CompressorSnapshot, 'latest'> & LatestColumns & { total?: number };
+
+const LATEST_OUT = READING_COLUMNS.replace(/h\.(\w+)/g, 'l.$1 AS l_$1');
+
+/** Flat l_* columns back into `latest` (null when the unit has no hourly row yet). */
+function toSnapshot(r: SnapshotRow): CompressorSnapshot {
+  const out: Record<string, unknown> = {};
+  const latest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) {
+    if (k.startsWith('l_')) latest[k.slice(2)] = v;
+    else if (k !== 'total') out[k] = v;
+  }
+  return { ...(out as Omit<CompressorSnapshot, 'latest'>), latest: latest.hour_start ? (latest as unknown as HourlyReading) : null };
 }
 
-type SnapshotRow = Omit<CompressorSnapshot, 'latest'> & { latest: HourlyReading | null };
+/** `term` as a LIKE pattern matching it anywhere, with LIKE's own wildcards taken literally. */
+function containsPattern(term: string): string {
+  return `%${term.replace(/[\\%_]/g, '\\$&')}%`;
+}
 
 /**
- * Every compressor with its newest hour and open-alert counts. The newest hour comes from a LATERAL
- * index probe on the (compressor_id, hour_start) primary key rather than v_latest_readings, whose
- * ROW_NUMBER() over all of hourly_readings costs a full scan and sort (seconds at 2M rows).
+ * One page of the fleet: every compressor with its newest hour and active-alert counts, searched,
+ * filtered and sorted in SQL, so a 1,000-unit fleet ships only the rows on screen. `total` counts
+ * the matches over all pages.
  */
-export async function fetchFleetSnapshot(filters: FleetFilters = {}, limit = 100_000): Promise<CompressorSnapshot[]> {
-  return rows<SnapshotRow>(
+export async function fetchFleetPage(f: FleetQuery): Promise<Page<CompressorSnapshot>> {
+  const values = [f.station ?? null, f.basin ?? null, f.model ?? null, f.health ?? null,
+    f.q ? containsPattern(f.q) : null, f.page_size, (f.page - 1) * f.page_size];
+  const list = await rows<SnapshotRow>(
     `SELECT c.compressor_id, c.station_id, c.model, c.rated_horsepower, c.install_date,
             s.station_name, s.basin, s.city, s.latitude, s.longitude,
-            COALESCE(l.health_status, 'unknown') AS health_status,
-            to_jsonb(l) AS latest,
+            COALESCE(l.health_status, 'unknown') AS health_status, ${LATEST_OUT},
             COALESCE(a.active_alerts, 0)::int AS active_alerts,
-            COALESCE(a.critical_alerts, 0)::int AS critical_alerts
+            COALESCE(a.critical_alerts, 0)::int AS critical_alerts,
+            COUNT(*) OVER () AS total
        FROM compressors c
        JOIN stations s ON s.station_id = c.station_id
-       LEFT JOIN LATERAL (
-         SELECT ${READING_COLUMNS} FROM hourly_readings h
-          WHERE h.compressor_id = c.compressor_id ORDER BY h.hour_start DESC LIMIT 1
-       ) l ON true
+       ${LATEST}
        LEFT JOIN (
          SELECT a.compressor_id, COUNT(*) AS active_alerts,
                 COUNT(*) FILTER (WHERE a.current_severity = 'critical') AS critical_alerts
            FROM alerts a WHERE ${ACTIVE} GROUP BY a.compressor_id
        ) a ON a.compressor_id = c.compressor_id
       WHERE ($1::text IS NULL OR c.station_id = $1)
-        AND ($2::text IS NULL OR COALESCE(l.health_status, 'unknown') = $2)
-      ORDER BY CASE COALESCE(l.health_status, 'unknown') WHEN 'critical' THEN 0 WHEN 'warning' THEN 1
-                    WHEN 'unknown' THEN 2 ELSE 3 END, c.compressor_id
-      LIMIT $3`,
-    [filters.station ?? null, filters.health ?? null, limit],
-  ).then((list) => list.map(normalizeSnapshot));
+        AND ($2::text IS NULL OR s.basin = $2)
+        AND ($3::text IS NULL OR c.model = $3)
+        AND ($4::text IS NULL OR COALESCE(l.health_status, 'unknown') = $4)
+        AND ($5::text IS NULL OR c.compressor_id ILIKE $5 OR s.station_name ILIKE $5 OR s.city ILIKE $5
+             OR s.basin ILIKE $5 OR c.model ILIKE $5)
+      ORDER BY ${FLEET_ORDER[f.sort]}
+      LIMIT $6 OFFSET $7`,
+    values,
+  );
+  let total = list[0]?.total ?? 0;
+  if (!list.length && f.page > 1) {
+    // Past the last page: count the matches anyway, so the pager can lead back.
+    total = (await fetchFleetPage({ ...f, page: 1, page_size: 1 })).total;
+  }
+  return { rows: list.map(toSnapshot), total, page: f.page, page_size: f.page_size };
 }
 
-// to_jsonb() renders timestamps in the session zone with an offset; normalise to ISO UTC like the type parser.
-function normalizeSnapshot(r: SnapshotRow): CompressorSnapshot {
-  return r.latest ? { ...r, latest: { ...r.latest, hour_start: new Date(r.latest.hour_start).toISOString() } } : r;
+/**
+ * Units per station and health colour, with the ids only where a station is small enough for the map
+ * to draw one dot per unit: about 60 rows for 1,000 units, for the KPIs and the map.
+ */
+export type StationHealth = { station_id: string; health_status: Health; units: number; newest: string | null; ids: string[] | null };
+
+export const MAP_DOTS_MAX = 16; // beyond this many units a station is drawn as a cluster
+
+export async function fetchFleetHealth(): Promise<StationHealth[]> {
+  return rows<StationHealth>(
+    `SELECT c.station_id, COALESCE(l.health_status, 'unknown') AS health_status, COUNT(*)::int AS units,
+            MAX(l.hour_start) AS newest,
+            CASE WHEN SUM(COUNT(*)) OVER (PARTITION BY c.station_id) <= $1
+                 THEN array_agg(c.compressor_id ORDER BY c.compressor_id) END AS ids
+       FROM compressors c ${LATEST}
+      GROUP BY c.station_id, COALESCE(l.health_status, 'unknown')
+      ORDER BY c.station_id`,
+    [MAP_DOTS_MAX],
+  );
 }
 
-/** Counts per health colour (same LATERAL trick), alert counts, newest data and the last pipeline run. */
-export async function fetchFleetKpis(): Promise<FleetKpis> {
-  const [counts, lastRun] = await Promise.all([
-    one<Omit<FleetKpis, 'last_run'>>(
-      `WITH latest AS (
-         SELECT c.compressor_id, l.health_status, l.hour_start
-           FROM compressors c
-           LEFT JOIN LATERAL (SELECT h.health_status, h.hour_start FROM hourly_readings h
-                               WHERE h.compressor_id = c.compressor_id ORDER BY h.hour_start DESC LIMIT 1) l ON true
-       )
-       SELECT (SELECT COUNT(*) FROM latest) AS compressors,
-              (SELECT COUNT(*) FROM latest WHERE health_status = 'normal') AS healthy,
-              (SELECT COUNT(*) FROM latest WHERE health_status = 'warning') AS warning,
-              (SELECT COUNT(*) FROM latest WHERE health_status = 'critical') AS critical,
-              (SELECT COUNT(*) FROM latest WHERE health_status IS NULL) AS unknown,
-              (SELECT MAX(hour_start) FROM latest) AS newest_reading,
-              (SELECT COUNT(*) FROM alerts a WHERE ${ACTIVE}) AS active_alerts,
-              (SELECT COUNT(*) FROM alerts a WHERE ${ACTIVE} AND a.current_severity = 'critical') AS critical_alerts,
-              (SELECT COUNT(*) FROM alerts a WHERE ${ACTIVE} AND a.status = 'open') AS unacknowledged_alerts`,
+/** Values the fleet filters offer: stations, basins and models that exist. */
+export async function fetchFleetFacets(): Promise<{ stations: Station[]; basins: string[]; models: string[] }> {
+  const [stations, models] = await Promise.all([
+    fetchStations(),
+    rows<{ model: string }>(`SELECT DISTINCT model FROM compressors ORDER BY model`),
+  ]);
+  return { stations, basins: [...new Set(stations.map((s) => s.basin))].sort(), models: models.map((m) => m.model) };
+}
+
+/** Counts per health colour, alert counts, newest data and the last pipeline run. */
+export async function fetchFleetKpis(health?: StationHealth[]): Promise<FleetKpis> {
+  const [groups, alerts, lastRun] = await Promise.all([
+    health ?? fetchFleetHealth(),
+    one<Pick<FleetKpis, 'active_alerts' | 'critical_alerts' | 'unacknowledged_alerts'>>(
+      `SELECT COUNT(*) AS active_alerts,
+              COUNT(*) FILTER (WHERE a.current_severity = 'critical') AS critical_alerts,
+              COUNT(*) FILTER (WHERE a.status = 'open') AS unacknowledged_alerts
+         FROM alerts a WHERE ${ACTIVE}`,
     ),
     one<PipelineRun>(
       `SELECT run_id, status, started_at, finished_at, duration_s FROM pipeline_runs ORDER BY started_at DESC LIMIT 1`,
     ),
   ]);
-  const empty = { compressors: 0, healthy: 0, warning: 0, critical: 0, unknown: 0, active_alerts: 0,
-    critical_alerts: 0, unacknowledged_alerts: 0, newest_reading: null };
-  return { ...(counts ?? empty), last_run: lastRun };
+  const count = (h?: Health) => groups.filter((g) => !h || g.health_status === h).reduce((n, g) => n + g.units, 0);
+  const newest = groups.reduce<string | null>((m, g) => (g.newest && (!m || g.newest > m) ? g.newest : m), null);
+  return {
+    compressors: count(), healthy: count('normal'), warning: count('warning'), critical: count('critical'), down: count('down'),
+    unknown: count('unknown'), newest_reading: newest,
+    active_alerts: alerts?.active_alerts ?? 0, critical_alerts: alerts?.critical_alerts ?? 0,
+    unacknowledged_alerts: alerts?.unacknowledged_alerts ?? 0, last_run: lastRun,
+  };
 }
 
 export async function fetchCompressor(compressorId: string): Promise<CompressorSnapshot | null> {
   const list = await rows<SnapshotRow>(
     `SELECT c.compressor_id, c.station_id, c.model, c.rated_horsepower, c.install_date,
             s.station_name, s.basin, s.city, s.latitude, s.longitude,
-            COALESCE(l.health_status, 'unknown') AS health_status, to_jsonb(l) AS latest,
+            COALESCE(l.health_status, 'unknown') AS health_status, ${LATEST_OUT},
             (SELECT COUNT(*)::int FROM alerts a WHERE a.compressor_id = c.compressor_id AND ${ACTIVE}) AS active_alerts,
             (SELECT COUNT(*)::int FROM alerts a WHERE a.compressor_id = c.compressor_id AND ${ACTIVE}
                 AND a.current_severity = 'critical') AS critical_alerts
        FROM compressors c
        JOIN stations s ON s.station_id = c.station_id
-       LEFT JOIN LATERAL (SELECT ${READING_COLUMNS} FROM hourly_readings h
-                           WHERE h.compressor_id = c.compressor_id ORDER BY h.hour_start DESC LIMIT 1) l ON true
+       ${LATEST}
       WHERE c.compressor_id = $1`,
     [compressorId],
   );
-  return list[0] ? normalizeSnapshot(list[0]) : null;
+  return list[0] ? toSnapshot(list[0]) : null;
 }
 
+export async function compressorExists(compressorId: string): Promise<boolean> {
+  return Boolean(await one(`SELECT 1 AS x FROM compressors WHERE compressor_id = $1`, [compressorId]));
+}
+
+const WORST = (col: string) => `(ARRAY['normal','warning','critical'])[MAX(CASE h.${col} WHEN 'critical' THEN 3
+  WHEN 'warning' THEN 2 ELSE 1 END)]`;
+
 /**
- * Hourly rows for one compressor. A preset range is anchored at the compressor's newest hour rather
- * than at now(), so a fleet whose data stopped arriving still shows its last days (the freshness KPI
- * is what flags the gap).
+ * Readings for one compressor, downsampled in SQL to at most `points` buckets of whole hours: per
+ * bucket the mean of the hourly means, the extreme of the hourly extremes (so a one-hour spike
+ * survives) and the worst status. A week at the default 600 points is one bucket per hour.
+ * A preset range is anchored at the compressor's newest hour rather than at now(), so a fleet whose
+ * data stopped arriving still shows its last days (the freshness KPI is what flags the gap).
  */
 export async function fetchHourlyReadings(
   compressorId: string,
   q: ReadingsQuery,
-): Promise<{ from: string | null; to: string | null; readings: HourlyReading[] }> {
+): Promise<{ from: string | null; to: string | null; bucket_hours: number; readings: HourlyReading[] }> {
   let from = q.from ?? null;
   let to = q.to ?? null;
   if (!from || !to) {
@@ -155,18 +222,42 @@ export async function fetchHourlyReadings(
       `SELECT MAX(hour_start) AS newest FROM hourly_readings WHERE compressor_id = $1`,
       [compressorId],
     );
-    if (!newest?.newest) return { from: null, to: null, readings: [] };
+    if (!newest?.newest) return { from: null, to: null, bucket_hours: 1, readings: [] };
     const hours = RANGE_PRESETS[q.range ?? '7d'];
     if (!to) to = from ? new Date(from.getTime() + hours * 3_600_000) : new Date(new Date(newest.newest).getTime() + 3_600_000);
     if (!from) from = new Date(to.getTime() - hours * 3_600_000);
   }
+  const bucket = Math.max(1, Math.ceil((to.getTime() - from.getTime()) / 3_600_000 / q.points));
   const readings = await rows<HourlyReading>(
-    `SELECT ${READING_COLUMNS} FROM hourly_readings h
+    `SELECT h.compressor_id, date_bin(make_interval(hours => $4), h.hour_start, $2::timestamptz) AS hour_start,
+            SUM(h.reading_count)::int AS reading_count,
+            AVG(h.vibration_mean) AS vibration_mean, MAX(h.vibration_max) AS vibration_max,
+            AVG(h.discharge_temp_mean) AS discharge_temp_mean, MAX(h.discharge_temp_max) AS discharge_temp_max,
+            AVG(h.suction_pressure_mean) AS suction_pressure_mean, MIN(h.suction_pressure_min) AS suction_pressure_min,
+            AVG(h.discharge_pressure_mean) AS discharge_pressure_mean, MAX(h.discharge_pressure_max) AS discharge_pressure_max,
+            AVG(h.pressure_differential_mean) AS pressure_differential_mean,
+            AVG(h.horsepower_mean) AS horsepower_mean, AVG(h.gas_flow_mean) AS gas_flow_mean,
+            ${WORST('vibration_status')} AS vibration_status, ${WORST('temp_status')} AS temp_status,
+            ${WORST('pressure_status')} AS pressure_status, ${WORST('health_status')} AS health_status
+       FROM hourly_readings h
       WHERE h.compressor_id = $1 AND h.hour_start >= $2 AND h.hour_start < $3
-      ORDER BY h.hour_start`,
+      GROUP BY 1, 2 ORDER BY 2`,
+    [compressorId, from, to, bucket],
+  );
+  return { from: from.toISOString(), to: to.toISOString(), bucket_hours: bucket, readings };
+}
+
+/** Alert episodes of one compressor overlapping [from, to): shaded on the charts' time axis. */
+export async function fetchAlertEpisodes(compressorId: string, from: string, to: string): Promise<AlertEpisode[]> {
+  return rows<AlertEpisode>(
+    `SELECT a.alert_id, a.sensor, a.severity, a.opened_at,
+            CASE WHEN ${ACTIVE} THEN NULL ELSE COALESCE(a.cleared_at, a.resolved_at, a.last_reading_at) END AS ended_at
+       FROM alerts a
+      WHERE a.compressor_id = $1 AND a.opened_at < $3
+        AND (${ACTIVE} OR COALESCE(a.cleared_at, a.resolved_at, a.last_reading_at) >= $2)
+      ORDER BY a.opened_at`,
     [compressorId, from, to],
   );
-  return { from: from.toISOString(), to: to.toISOString(), readings };
 }
 
 function alertWhere(f: Partial<AlertFilters>): { where: string; values: unknown[] } {

@@ -4,7 +4,8 @@
  */
 
 export type Status = 'normal' | 'warning' | 'critical';
-export type Health = Status | 'unknown';
+// 'down': the unit's newest hour found it stopped (tripped, under repair or maintenance, shut in).
+export type Health = Status | 'down' | 'unknown';
 export type Severity = 'warning' | 'critical';
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
 export type AlertAction = 'acknowledge' | 'resolve' | 'reopen' | 'note';
@@ -70,6 +71,15 @@ export interface CompressorSnapshot extends Compressor {
   critical_alerts: number;
 }
 
+/** When an alert episode was open, for shading the charts' time axis (ended_at null: still open). */
+export interface AlertEpisode {
+  alert_id: string;
+  sensor: Sensor;
+  severity: Severity;
+  opened_at: string;
+  ended_at: string | null;
+}
+
 export interface Alert {
   alert_id: string;
   compressor_id: string;
@@ -108,6 +118,7 @@ export interface FleetKpis {
   healthy: number;
   warning: number;
   critical: number;
+  down: number;
   unknown: number;
   active_alerts: number;
   critical_alerts: number;

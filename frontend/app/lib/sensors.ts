@@ -14,6 +14,9 @@ export const SENSORS: Record<Sensor, { label: string; mean: NumericColumn; extre
 
 export const SENSOR_ORDER: Sensor[] = ['vibration_mms', 'discharge_temp_f', 'discharge_pressure_psi', 'suction_pressure_psi'];
 
+// A stop is an episode of its own (the pipeline's pseudo-sensor running_state), not a process limit.
+const EVENT_LABELS: Record<string, string> = { running_state: 'Unit stopped' };
+
 export function sensorLabel(sensor: string): string {
-  return (SENSORS as Record<string, { label: string }>)[sensor]?.label ?? sensor;
+  return (SENSORS as Record<string, { label: string }>)[sensor]?.label ?? EVENT_LABELS[sensor] ?? sensor;
 }

@@ -69,6 +69,8 @@ export const readingsQuerySchema = z
     range: rangePresetSchema.optional(),
     from: isoDateSchema.optional(),
     to: isoDateSchema.optional(),
+    // Most buckets the caller can draw (about its width in pixels): longer ranges are downsampled.
+    points: z.coerce.number().int().min(10).max(5000).default(600),
   })
   .strict()
   .superRefine((q, ctx) => {
@@ -100,13 +102,40 @@ export const alertFiltersSchema = z
   .refine((f) => !(f.from && f.to) || f.from < f.to, { message: 'from must be before to', path: ['from'] });
 export type AlertFilters = z.infer<typeof alertFiltersSchema>;
 
-export const fleetFiltersSchema = z
+/** Sort orders of the fleet list; `worst` (critical, warning, no data, healthy; then most alerts) is the default. */
+export const FLEET_SORTS = ['worst', 'id', 'alerts', 'vibration', 'temp'] as const;
+export type FleetSort = (typeof FLEET_SORTS)[number];
+
+const facetText = (what: string) =>
+  z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9 ./'()_-]{0,63}$/, `${what} must be 1-64 letters, digits, spaces or ./'()_-`);
+
+/** Search, filters, sort and page of the fleet list (API, monitoring page and overview cards). */
+export const fleetQuerySchema = z
   .object({
+    // Matched as a plain substring (LIKE wildcards are escaped in SQL).
+    q: z.string().trim().max(64, 'search must be at most 64 characters')
+      .regex(/^[^\u0000-\u001F\u007F]*$/, 'search must not contain control characters').optional(),
     station: stationIdSchema.optional(),
-    health: z.enum(['normal', 'warning', 'critical', 'unknown']).optional(),
+    basin: facetText('basin').optional(),
+    model: facetText('model').optional(),
+    health: z.enum(['normal', 'warning', 'critical', 'down', 'unknown']).optional(),
+    sort: z.enum(FLEET_SORTS).default('worst'),
+    page: z.coerce.number().int().min(1).max(100_000).default(1),
+    page_size: z.coerce.number().int().min(1).max(1000).default(50),
   })
   .strict();
-export type FleetFilters = z.infer<typeof fleetFiltersSchema>;
+export type FleetQuery = z.infer<typeof fleetQuerySchema>;
+
+/** A page's fleet query from its URL; a hand-edited bad value shows the whole fleet instead of an error page. */
+export function pageFleetQuery(
+  params: Record<string, string | string[] | undefined>,
+  pageSize: number,
+): { query: FleetQuery; invalid: boolean } {
+  const parsed = fleetQuerySchema.safeParse({ page_size: String(pageSize), ...searchParamsToObject(params) });
+  return parsed.success
+    ? { query: parsed.data, invalid: false }
+    : { query: fleetQuerySchema.parse({ page_size: String(pageSize) }), invalid: true };
+}
 
 export const qualityQuerySchema = z.object({ runs: z.coerce.number().int().min(1).max(500).default(30) }).strict();
 

@@ -1,8 +1,10 @@
 import { handler, json, parseQuery } from '@/app/lib/api';
-import { fetchFleetSnapshot } from '@/app/lib/data';
-import { fleetFiltersSchema } from '@/app/lib/validation';
+import { fetchFleetPage } from '@/app/lib/data';
+import { fleetQuerySchema } from '@/app/lib/validation';
 
+/** GET ?q=&station=&basin=&model=&health=&sort=&page=&page_size= (at most 1000 per page). */
 export const GET = handler(async (request) => {
-  const filters = parseQuery(fleetFiltersSchema, new URL(request.url).searchParams);
-  return json({ compressors: await fetchFleetSnapshot(filters) });
+  const q = parseQuery(fleetQuerySchema, new URL(request.url).searchParams);
+  const page = await fetchFleetPage(q);
+  return json({ compressors: page.rows, total: page.total, page: page.page, page_size: page.page_size });
 });

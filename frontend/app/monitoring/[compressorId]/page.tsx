@@ -47,7 +47,7 @@ export default async function CompressorPage(props: PageProps<'/monitoring/[comp
           <RangePicker basePath={base} current={range} />
         </div>
         <Suspense key={range} fallback={<div className="chart-grid"><PanelSkeleton height={230} /><PanelSkeleton height={230} /></div>}>
-          <ReadingCharts compressorId={c.compressor_id} query={{ range }} thresholds={thresholds} />
+          <ReadingCharts compressorId={c.compressor_id} query={{ range, points: 600 }} thresholds={thresholds} />
         </Suspense>
       </section>
       <Suspense fallback={<TableSkeleton rows={4} />}>

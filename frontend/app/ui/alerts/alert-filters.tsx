@@ -1,5 +1,5 @@
 import Link from 'next/link';
-import { fetchCompressorIds, fetchStations } from '@/app/lib/data';
+import { fetchStations } from '@/app/lib/data';
 import type { AlertFilters as Filters } from '@/app/lib/validation';
 import { FilterForm } from '../shared/filter-form';
 
@@ -7,7 +7,7 @@ import { FilterForm } from '../shared/filter-form';
 const dateValue = (v: string | undefined) => (v && /^\d{4}-\d{2}-\d{2}/.test(v) ? v.slice(0, 10) : '');
 
 export async function AlertFilters({ filters, raw }: { filters: Partial<Filters>; raw: Record<string, string> }) {
-  const [stations, compressors] = await Promise.all([fetchStations(), fetchCompressorIds()]);
+  const stations = await fetchStations();
   return (
     <FilterForm key={JSON.stringify(raw)} action="/alerts" testId="alert-filters">
       <label className="field">Severity
@@ -32,10 +32,9 @@ export async function AlertFilters({ filters, raw }: { filters: Partial<Filters>
         </select>
       </label>
       <label className="field">Compressor
-        <select name="compressor" defaultValue={filters.compressor ?? ''} data-testid="filter-compressor">
-          <option value="">All</option>
-          {compressors.map((c) => <option key={c.compressor_id} value={c.compressor_id}>{c.compressor_id}</option>)}
-        </select>
+        {/* Typed, not picked: a list of a thousand ids would be most of the page. */}
+        <input name="compressor" defaultValue={filters.compressor ?? ''} placeholder="e.g. COMP-003" size={12}
+          pattern="[A-Za-z0-9][A-Za-z0-9_\-]{0,31}" data-testid="filter-compressor" />
       </label>
       <label className="field">Opened from
         <input type="date" name="from" defaultValue={dateValue(raw.from)} data-testid="filter-from" />

@@ -1,26 +1,29 @@
 import Link from 'next/link';
-import { fetchFleet } from '@/app/lib/fleet';
+import { fetchFleetPage } from '@/app/lib/data';
 import { fmtNumber, fmtTime } from '@/app/lib/format';
-import { NoDataYet } from '../shared/empty-state';
+import type { FleetQuery } from '@/app/lib/validation';
+import { EmptyState, NoDataYet } from '../shared/empty-state';
 import { StatusBadge } from '../shared/status';
+import { FleetPager } from './fleet-toolbar';
 
-const CARD_LIMIT = 60; // the overview shows the worst units first; Monitoring lists all of them
-
-export async function CompressorCards() {
-  const fleet = await fetchFleet();
-  if (!fleet.length) return <NoDataYet what="compressors" />;
-  const shown = fleet.slice(0, CARD_LIMIT); // already ordered critical → warning → unknown → normal
+/**
+ * One page of compressor cards, worst first unless the URL sorts otherwise. Plain anchors: a
+ * next/link per card would have every browser prefetch two dozen unit pages from the server.
+ */
+export async function CompressorCards({ query, filtered }: { query: FleetQuery; filtered: boolean }) {
+  const page = await fetchFleetPage(query);
+  if (!page.total) {
+    return filtered ? (
+      <EmptyState title="No compressors match these filters"><Link href="/">Clear the filters</Link> to see the whole fleet.</EmptyState>
+    ) : (
+      <NoDataYet what="compressors" />
+    );
+  }
   return (
     <section aria-labelledby="cards-title">
-      <div className="panel__head">
-        <h2 id="cards-title">Compressors</h2>
-        {fleet.length > shown.length ? (
-          <Link href="/monitoring">Showing the {shown.length} most urgent of {fleet.length} → all in Monitoring</Link>
-        ) : null}
-      </div>
       <div className="card-grid" data-testid="compressor-cards">
-        {shown.map((c) => (
-          <Link key={c.compressor_id} href={`/monitoring/${encodeURIComponent(c.compressor_id)}`}
+        {page.rows.map((c) => (
+          <a key={c.compressor_id} href={`/monitoring/${encodeURIComponent(c.compressor_id)}`}
             className={`ccard ccard--${c.health_status}`} data-testid="compressor-card" data-compressor-id={c.compressor_id} data-health={c.health_status}>
             <div className="ccard__head">
               <span className="ccard__id">{c.compressor_id}</span>
@@ -34,9 +37,10 @@ export async function CompressorCards() {
               <dt>Alerts</dt><dd>{c.active_alerts ? `${c.active_alerts} active` : 'none'}</dd>
             </dl>
             <div className="ccard__meta">{c.latest ? `as of ${fmtTime(c.latest.hour_start)}` : 'no readings yet'}</div>
-          </Link>
+          </a>
         ))}
       </div>
+      <FleetPager action="/" query={query} total={page.total} page={page.page} pageSize={page.page_size} />
     </section>
   );
 }

@@ -1,10 +1,10 @@
 import { fetchFleetKpis } from '@/app/lib/data';
-import { FRESHNESS_WARNING_MINUTES } from '@/app/lib/fleet';
+import { fetchFleetHealthOnce, FRESHNESS_WARNING_MINUTES } from '@/app/lib/fleet';
 import { fmtMinutes, fmtTime, minutesSince } from '@/app/lib/format';
 import { NoDataYet } from '../shared/empty-state';
 
 export async function FleetKpis() {
-  const k = await fetchFleetKpis();
+  const k = await fetchFleetKpis(await fetchFleetHealthOnce());
   if (!k.compressors) return <NoDataYet what="compressors" />;
   const age = minutesSince(k.newest_reading);
   const runAge = minutesSince(k.last_run?.finished_at ?? k.last_run?.started_at);
@@ -14,7 +14,8 @@ export async function FleetKpis() {
     <section className="kpis" aria-label="Fleet KPIs" data-testid="fleet-kpis">
       <Kpi tone="normal" label="Healthy" value={k.healthy} hint={`of ${k.compressors} units`} id="healthy" />
       <Kpi tone="warning" label="Warning" value={k.warning} hint="units" id="warning" />
-      <Kpi tone="critical" label="Critical" value={k.critical} hint={k.unknown ? `${k.unknown} without data` : 'units'} id="critical" />
+      <Kpi tone="critical" label="Critical" value={k.critical} hint="units" id="critical" />
+      <Kpi tone="down" label="Down" value={k.down} hint={k.unknown ? `stopped · ${k.unknown} without data` : 'stopped units'} id="down" />
       <Kpi
         tone={k.critical_alerts ? 'critical' : k.active_alerts ? 'warning' : 'normal'}
         label="Active alerts" value={k.active_alerts}

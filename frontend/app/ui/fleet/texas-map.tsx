@@ -3,15 +3,15 @@ import type { Feature, Geometry } from 'geojson';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 import statesTopology from 'us-atlas/states-10m.json';
-import type { CompressorSnapshot, Health } from '@/app/lib/definitions';
-import { fetchFleet } from '@/app/lib/fleet';
+import { MAP_DOTS_MAX, type StationHealth } from '@/app/lib/data';
+import type { Health, Station } from '@/app/lib/definitions';
+import { fetchFleetHealthOnce, fetchStationsOnce } from '@/app/lib/fleet';
 import { arcPath } from '../shared/arc';
 import { NoDataYet } from '../shared/empty-state';
 
 const W = 560;
 const H = 520;
 const TEXAS_FIPS = '48';
-const RING_MAX = 16; // beyond this many units a station shows a health donut instead of one dot per unit
 const LABEL_MAX = 12; // more stations than this would bury the map in text: names move to tooltips
 
 // The outline comes from us-atlas (Census cartographic boundaries) bundled in node_modules: no tile
@@ -25,10 +25,10 @@ const geo = (() => {
   return { projection, outline: geoPath(projection)(texas) ?? '' };
 })();
 
-const HEALTH_ORDER: Health[] = ['critical', 'warning', 'normal', 'unknown'];
+const HEALTH_ORDER: Health[] = ['critical', 'warning', 'down', 'normal', 'unknown'];
 
 export async function TexasMap() {
-  const fleet = await fetchFleet();
+  const [fleet, stationList] = await Promise.all([fetchFleetHealthOnce(), fetchStationsOnce()]);
   if (!fleet.length) {
     return (
       <section className="panel">
@@ -37,7 +37,7 @@ export async function TexasMap() {
       </section>
     );
   }
-  const stations = groupByStation(fleet);
+  const stations = groupByStation(fleet, stationList);
   return (
     <section className="panel" aria-labelledby="map-title">
       <div className="panel__head">
@@ -50,7 +50,8 @@ export async function TexasMap() {
       </div>
       <svg className="map" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`Map of Texas with ${stations.length} stations`} data-testid="fleet-map">
         <path className="map__land" d={geo.outline} />
-        {stations.map((s) => (
+        {/* Worst stations drawn last, so an overlapping healthy cluster never hides a critical one. */}
+        {[...stations].sort((a, b) => HEALTH_ORDER.indexOf(worstOf(b)) - HEALTH_ORDER.indexOf(worstOf(a))).map((s) => (
           <StationMarker key={s.station_id} station={s} labelled={stations.length <= LABEL_MAX} />
         ))}
       </svg>
@@ -58,32 +59,40 @@ export async function TexasMap() {
   );
 }
 
-type StationGroup = { station_id: string; station_name: string; basin: string; city: string; x: number; y: number; units: CompressorSnapshot[] };
+type Unit = { compressor_id: string; health_status: Health };
+type StationGroup = Station & { x: number; y: number; total: number; counts: Map<Health, number>; units: Unit[] };
 
-function groupByStation(fleet: CompressorSnapshot[]): StationGroup[] {
+function groupByStation(groups: StationHealth[], stations: Station[]): StationGroup[] {
   const byId = new Map<string, StationGroup>();
-  for (const c of fleet) {
-    let g = byId.get(c.station_id);
-    if (!g) {
-      const [x, y] = geo.projection([c.longitude, c.latitude]) ?? [W / 2, H / 2];
-      g = { station_id: c.station_id, station_name: c.station_name, basin: c.basin, city: c.city, x, y, units: [] };
-      byId.set(c.station_id, g);
-    }
-    g.units.push(c);
+  for (const s of stations) {
+    const [x, y] = geo.projection([s.longitude, s.latitude]) ?? [W / 2, H / 2];
+    byId.set(s.station_id, { ...s, x, y, total: 0, counts: new Map(), units: [] });
   }
-  return [...byId.values()].sort((a, b) => a.station_id.localeCompare(b.station_id));
+  for (const g of groups) {
+    const s = byId.get(g.station_id);
+    if (!s) continue;
+    s.total += g.units;
+    s.counts.set(g.health_status, g.units);
+    for (const id of g.ids ?? []) s.units.push({ compressor_id: id, health_status: g.health_status });
+  }
+  for (const s of byId.values()) s.units.sort((a, b) => a.compressor_id.localeCompare(b.compressor_id));
+  return [...byId.values()].filter((g) => g.total).sort((a, b) => a.station_id.localeCompare(b.station_id));
+}
+
+function worstOf(s: StationGroup): Health {
+  return HEALTH_ORDER.find((h) => s.counts.get(h)) ?? 'unknown';
 }
 
 function StationMarker({ station: s, labelled }: { station: StationGroup; labelled: boolean }) {
-  const worst = HEALTH_ORDER.find((h) => s.units.some((u) => u.health_status === h)) ?? 'unknown';
+  const worst = worstOf(s);
   const labelLeft = s.x > W * 0.68; // keep east-Texas labels inside the frame
   const lx = labelLeft ? s.x - 26 : s.x + 26;
   const anchor = labelLeft ? 'end' : 'start';
-  const counts = HEALTH_ORDER.map((h) => [h, s.units.filter((u) => u.health_status === h).length] as const);
+  const counts = HEALTH_ORDER.map((h) => [h, s.counts.get(h) ?? 0] as const);
   return (
     <g data-testid="station-marker" data-station-id={s.station_id} data-health={worst}>
       <title>{`${s.station_name} (${s.basin}): ${counts.filter(([, n]) => n).map(([h, n]) => `${n} ${h}`).join(', ')}`}</title>
-      {s.units.length <= RING_MAX ? (
+      {s.total <= MAP_DOTS_MAX ? (
         s.units.map((u, i) => {
           const a = (2 * Math.PI * i) / s.units.length;
           const r = s.units.length === 1 ? 0 : 15;
@@ -100,15 +109,19 @@ function StationMarker({ station: s, labelled }: { station: StationGroup; labell
           );
         })
       ) : (
-        <HealthDonut x={s.x} y={s.y} counts={counts} total={s.units.length} />
+        // A cluster: the donut gives the mix, the centre disc the worst unit's colour and the count.
+        <a href={`/monitoring?station=${encodeURIComponent(s.station_id)}`} data-testid="station-cluster" data-units={s.total}>
+          <HealthDonut x={s.x} y={s.y} counts={counts} total={s.total} />
+          <circle className={`map__unit map__unit--${worst}`} cx={s.x} cy={s.y} r={8.5} />
+          <text className="map__count" x={s.x} y={s.y + 3.5} textAnchor="middle">{s.total}</text>
+        </a>
       )}
-      <circle className="map__station" cx={s.x} cy={s.y} r={3.5} />
       {/* City as the label (station names are long); the full name is in the tooltip and the cards. */}
       {labelled ? (
         <>
           <text className="map__label" x={lx} y={s.y - 2} textAnchor={anchor} data-testid="station-label">{s.city}</text>
           <text className="map__sublabel" x={lx} y={s.y + 12} textAnchor={anchor}>
-            {`${s.basin} · ${s.units.length} unit${s.units.length === 1 ? '' : 's'}`}
+            {`${s.basin} · ${s.total} unit${s.total === 1 ? '' : 's'}`}
           </text>
         </>
       ) : null}

@@ -1,15 +1,19 @@
 import Link from 'next/link';
-import { fetchFleetSnapshot } from '@/app/lib/data';
+import { fetchFleetPage } from '@/app/lib/data';
 import { fmtNumber, fmtTime } from '@/app/lib/format';
-import type { FleetFilters } from '@/app/lib/validation';
+import type { FleetQuery } from '@/app/lib/validation';
+import { FleetPager } from '../fleet/fleet-toolbar';
 import { EmptyState, NoDataYet } from '../shared/empty-state';
 import { StatusBadge, StatusDot } from '../shared/status';
 
-/** Every compressor with its newest hourly values; worst first. */
-export async function FleetTable({ filters }: { filters: FleetFilters }) {
-  const fleet = await fetchFleetSnapshot(filters);
-  if (!fleet.length) {
-    return filters.station || filters.health ? (
+/**
+ * One page of compressors with their newest hourly values, in the order the URL asks for. Row links
+ * are plain anchors: a next/link per cell would make the browser prefetch every unit on the page.
+ */
+export async function FleetTable({ query, filtered }: { query: FleetQuery; filtered: boolean }) {
+  const page = await fetchFleetPage(query);
+  if (!page.total) {
+    return filtered ? (
       <EmptyState title="No compressors match these filters">
         <Link href="/monitoring">Clear the filters</Link> to see the whole fleet.
       </EmptyState>
@@ -31,11 +35,11 @@ export async function FleetTable({ filters }: { filters: FleetFilters }) {
             </tr>
           </thead>
           <tbody>
-            {fleet.map((c) => {
+            {page.rows.map((c) => {
               const r = c.latest;
               return (
                 <tr key={c.compressor_id} data-testid="fleet-row" data-compressor-id={c.compressor_id} data-health={c.health_status}>
-                  <td><Link className="mono" href={`/monitoring/${encodeURIComponent(c.compressor_id)}`}>{c.compressor_id}</Link><div className="muted">{c.model}</div></td>
+                  <td><a className="mono" href={`/monitoring/${encodeURIComponent(c.compressor_id)}`}>{c.compressor_id}</a><div className="muted">{c.model}</div></td>
                   <td>{c.station_name}<div className="muted">{c.basin}</div></td>
                   <td><StatusBadge status={c.health_status} /></td>
                   <td className="num"><StatusDot status={r?.vibration_status ?? 'unknown'} /> {fmtNumber(r?.vibration_mean, 2)}</td>
@@ -44,7 +48,7 @@ export async function FleetTable({ filters }: { filters: FleetFilters }) {
                   <td className="num">{fmtNumber(r?.suction_pressure_mean)}</td>
                   <td className="num">{fmtNumber(r?.horsepower_mean, 0)}</td>
                   <td className="num">{fmtNumber(r?.gas_flow_mean, 0)}</td>
-                  <td className="num">{c.active_alerts ? <Link href={`/alerts?compressor=${encodeURIComponent(c.compressor_id)}&active=true`}>{c.active_alerts}</Link> : 0}</td>
+                  <td className="num" data-testid="active-alerts">{c.active_alerts ? <a href={`/alerts?compressor=${encodeURIComponent(c.compressor_id)}&active=true`}>{c.active_alerts}</a> : 0}</td>
                   <td className="nowrap">{fmtTime(r?.hour_start)}</td>
                 </tr>
               );
@@ -52,7 +56,7 @@ export async function FleetTable({ filters }: { filters: FleetFilters }) {
           </tbody>
         </table>
       </div>
-      <p className="muted">{fleet.length} compressor{fleet.length === 1 ? '' : 's'}</p>
+      <FleetPager action="/monitoring" query={query} total={page.total} page={page.page} pageSize={page.page_size} />
     </section>
   );
 }

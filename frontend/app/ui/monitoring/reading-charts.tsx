@@ -1,40 +1,50 @@
-import { fetchHourlyReadings } from '@/app/lib/data';
+import { fetchAlertEpisodes, fetchHourlyReadings } from '@/app/lib/data';
 import type { HourlyReading, SensorThreshold } from '@/app/lib/definitions';
 import { SENSOR_ORDER, SENSORS } from '@/app/lib/sensors';
 import type { ReadingsQuery } from '@/app/lib/validation';
 import { EmptyState } from '../shared/empty-state';
-import { TimeSeriesChart, type ChartSeries } from './time-series-chart';
+import { SensorCharts, type ChartPanel, type Episode } from './sensor-charts';
 
-const MEAN_COLOR = 'var(--accent)';
-const EXTREME_COLOR = '#8e6bd6';
+const COLUMNS = [
+  'vibration_mean', 'vibration_max', 'discharge_temp_mean', 'discharge_temp_max', 'discharge_pressure_mean',
+  'discharge_pressure_max', 'suction_pressure_mean', 'suction_pressure_min', 'horsepower_mean', 'gas_flow_mean',
+] as const satisfies readonly (keyof HourlyReading)[];
 
-/** One chart per alarmed sensor (hourly mean and extreme) with its warning/critical lines, plus load. */
+/**
+ * One chart per alarmed sensor (mean and extreme, warning/critical lines, its alert episodes), plus
+ * load, all on one time axis. The server downsamples to about a chart's width of buckets, so 90 days
+ * ship about 540 points per series instead of 2,160 rows.
+ */
 export async function ReadingCharts({ compressorId, query, thresholds }: { compressorId: string; query: ReadingsQuery; thresholds: SensorThreshold[] }) {
-  const { from, to, readings } = await fetchHourlyReadings(compressorId, query);
+  const { from, to, bucket_hours: bucket, readings } = await fetchHourlyReadings(compressorId, query);
   if (!readings.length || !from || !to) {
     return <EmptyState title="No hourly readings in this range">Pick a longer range, or run the pipeline to publish readings.</EmptyState>;
   }
-  const times = readings.map((r) => new Date(r.hour_start).getTime());
-  const domain: [number, number] = [new Date(from).getTime(), new Date(to).getTime()];
-  const col = (k: keyof HourlyReading) => readings.map((r) => r[k] as number | null);
+  const alerts = await fetchAlertEpisodes(compressorId, from, to);
+  const sec = (iso: string) => new Date(iso).getTime() / 1000;
+  const domain: [number, number] = [sec(from), sec(to)];
+  const episodes: Episode[] = alerts.map((a) => ({
+    sensor: a.sensor, severity: a.severity, start: sec(a.opened_at), end: a.ended_at ? sec(a.ended_at) : domain[1],
+  }));
+  const columns = Object.fromEntries(COLUMNS.map((k) => [k, readings.map((r) => r[k])]));
+  const panels: ChartPanel[] = [
+    ...SENSOR_ORDER.map((sensor) => {
+      const s = SENSORS[sensor];
+      const t = thresholds.find((x) => x.sensor === sensor);
+      return {
+        id: sensor, sensor, title: s.label, unit: t?.unit ?? '',
+        series: [{ label: 'mean', key: s.mean }, { label: s.extremeLabel, key: s.extreme, dashed: true, extreme: true }],
+        limits: t ? [{ kind: 'warning' as const, value: t.warning }, { kind: 'critical' as const, value: t.critical }] : [],
+      };
+    }),
+    { id: 'horsepower', title: 'Horsepower', unit: 'hp', series: [{ label: 'mean', key: 'horsepower_mean' }], limits: [] },
+    { id: 'gas-flow', title: 'Gas flow', unit: 'Mcf/d', series: [{ label: 'mean', key: 'gas_flow_mean' }], limits: [] },
+  ];
   return (
-    <div className="chart-grid" data-testid="reading-charts" data-points={readings.length}>
-      {SENSOR_ORDER.map((sensor) => {
-        const s = SENSORS[sensor];
-        const t = thresholds.find((x) => x.sensor === sensor);
-        const series: ChartSeries[] = [
-          { label: 'hourly mean', color: MEAN_COLOR, values: col(s.mean) },
-          { label: `hourly ${s.extremeLabel}`, color: EXTREME_COLOR, values: col(s.extreme), dashed: true },
-        ];
-        return (
-          <TimeSeriesChart key={sensor} testId={`chart-${sensor}`} title={s.label} unit={t?.unit ?? ''} times={times} domain={domain} series={series}
-            limits={t ? [{ kind: 'warning', value: t.warning }, { kind: 'critical', value: t.critical }] : []} />
-        );
-      })}
-      <TimeSeriesChart testId="chart-horsepower" title="Horsepower" unit="hp" times={times} domain={domain}
-        series={[{ label: 'hourly mean', color: MEAN_COLOR, values: col('horsepower_mean') }]} />
-      <TimeSeriesChart testId="chart-gas-flow" title="Gas flow" unit="Mcf/d" times={times} domain={domain}
-        series={[{ label: 'hourly mean', color: MEAN_COLOR, values: col('gas_flow_mean') }]} />
+    <div className="chart-grid" data-testid="reading-charts" data-points={readings.length} data-bucket-hours={bucket}
+      data-episodes={episodes.length}>
+      <SensorCharts compressorId={compressorId} bucketHours={bucket} times={readings.map((r) => sec(r.hour_start))} columns={columns}
+        panels={panels} episodes={episodes} domain={domain} points={query.points} />
     </div>
   );
 }

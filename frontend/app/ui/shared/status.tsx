@@ -1,7 +1,7 @@
 import type { Health } from '@/app/lib/definitions';
 
 const LABEL: Record<string, string> = {
-  normal: 'Healthy', warning: 'Warning', critical: 'Critical', unknown: 'No data',
+  normal: 'Healthy', warning: 'Warning', critical: 'Critical', down: 'Down', unknown: 'No data',
   open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved',
 };
 

@@ -53,6 +53,11 @@ class ServingDatabase(Protocol):
 
     def set_watermark(self, source: str, table_id: str, version: int) -> None: ...
 
+    def refresh_latest_readings(self, columns: Sequence[str]) -> int:
+        """``latest_readings`` := the newest ``hourly_readings`` row per compressor; returns rows
+        inserted, changed or deleted (a refresh that finds nothing newer changes nothing)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -161,6 +166,11 @@ SERVING_TABLES = {
 }
 
 
+# Derived inside the serving database after every publish (not from the lakehouse): the newest hour
+# per compressor, so a dashboard's fleet views read one row per unit instead of probing 2 M rows.
+LATEST_READINGS_COLUMNS = (*SERVING_TABLES["hourly_readings"].columns, "updated_at")
+
+
 @contextmanager
 def open_serving_database(target: str = "", settings: Mapping[str, str] | None = None) -> Iterator[ServingDatabase]:
     """The configured serving database, schema applied. ``target`` overrides ``DB_TYPE``;
@@ -264,6 +274,9 @@ def publish_tables(
             else:
                 continue
             log.info("published %s: %d rows inserted, changed or deleted", table.name, changed[table.name])
+        # In the same transaction: a reader never sees hourly rows newer than the latest row it is shown.
+        changed["latest_readings"] = db.refresh_latest_readings(LATEST_READINGS_COLUMNS)
+        log.info("refreshed latest_readings: %d rows inserted, changed or deleted", changed["latest_readings"])
     return changed
 
 

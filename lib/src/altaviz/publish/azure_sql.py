@@ -281,6 +281,36 @@ def set_watermark_sql() -> str:
     )
 
 
+def latest_readings_sql(columns: Sequence[str]) -> str:
+    """latest_readings := each compressor's newest hourly row (a TOP 1 probe of the primary key per
+    unit), in one MERGE: unchanged rows (same hour, same source updated_at) are left alone, and units
+    without readings lose theirs."""
+    cols = ", ".join(quote(c) for c in columns)
+    updatable = [c for c in columns if c != "compressor_id"]
+    return "\n".join(
+        [
+            f"MERGE INTO {SCHEMA}.[latest_readings] WITH (HOLDLOCK) AS t",
+            "USING (",
+            f"    SELECT {', '.join(f'l.{quote(c)}' for c in columns)}",
+            f"    FROM {SCHEMA}.[compressors] AS c",
+            "    CROSS APPLY (",
+            f"        SELECT TOP (1) {', '.join(f'h.{quote(c)}' for c in columns)}",
+            f"        FROM {SCHEMA}.[hourly_readings] AS h",
+            "        WHERE h.[compressor_id] = c.[compressor_id]",
+            "        ORDER BY h.[hour_start] DESC",
+            "    ) AS l",
+            ") AS s",
+            "ON t.[compressor_id] = s.[compressor_id]",
+            "WHEN MATCHED AND (t.[hour_start] <> s.[hour_start] OR t.[updated_at] <> s.[updated_at]) THEN",
+            f"    UPDATE SET {', '.join(f't.{quote(c)} = s.{quote(c)}' for c in updatable)}",
+            "WHEN NOT MATCHED BY TARGET THEN",
+            f"    INSERT ({cols}) VALUES ({', '.join(f's.{quote(c)}' for c in columns)})",
+            "WHEN NOT MATCHED BY SOURCE THEN",
+            "    DELETE;",
+        ]
+    )
+
+
 def rows_for_odbc(rows: pa.Table, offset_columns: Iterable[str]) -> Iterator[tuple[object, ...]]:
     """Arrow rows as Python tuples; offset columns as ISO-8601 text in UTC (``…+00:00``), which the
     MERGE casts on the server, so no client time zone can shift them."""
@@ -526,6 +556,11 @@ class AzureSqlDatabase:
     def set_watermark(self, source: str, table_id: str, version: int) -> None:
         with self._transaction() as cur:
             cur.execute(set_watermark_sql(), source, table_id, version)
+
+    def refresh_latest_readings(self, columns: Sequence[str]) -> int:
+        with self._transaction() as cur:
+            cur.execute(latest_readings_sql(columns))
+            return max(cur.rowcount, 0)
 
     def close(self) -> None:
         self._conn.close()

@@ -149,5 +149,37 @@ class PostgresDatabase:
             (source, table_id, version),
         )
 
+    def refresh_latest_readings(self, columns: Sequence[str]) -> int:
+        with self._conn.transaction(), self._conn.cursor() as cur:
+            cur.execute(latest_readings_sql(columns))
+            changed = cur.rowcount
+            cur.execute(
+                "DELETE FROM latest_readings t "
+                "WHERE NOT EXISTS (SELECT 1 FROM hourly_readings h WHERE h.compressor_id = t.compressor_id)"
+            )
+            return changed + cur.rowcount
+
     def close(self) -> None:
         self._conn.close()
+
+
+def latest_readings_sql(columns: Sequence[str]) -> sql.Composed:
+    """Upsert of each compressor's newest hourly row (a backward probe of the primary key per unit)
+    into latest_readings; a row whose hour and source updated_at are unchanged is left alone."""
+    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+    h_cols = sql.SQL(", ").join(sql.SQL("h.{}").format(sql.Identifier(c)) for c in columns)
+    l_cols = sql.SQL(", ").join(sql.SQL("l.{}").format(sql.Identifier(c)) for c in columns)
+    updatable = [c for c in columns if c != "compressor_id"]
+    return sql.SQL(
+        "INSERT INTO latest_readings AS t ({cols}) "
+        "SELECT {l_cols} FROM compressors c CROSS JOIN LATERAL ("
+        "SELECT {h_cols} FROM hourly_readings h WHERE h.compressor_id = c.compressor_id "
+        "ORDER BY h.hour_start DESC LIMIT 1) l "
+        "ON CONFLICT (compressor_id) DO UPDATE SET {assign} "
+        "WHERE (t.hour_start, t.updated_at) IS DISTINCT FROM (EXCLUDED.hour_start, EXCLUDED.updated_at)"
+    ).format(
+        cols=cols,
+        l_cols=l_cols,
+        h_cols=h_cols,
+        assign=sql.SQL(", ").join(sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c)) for c in updatable),
+    )

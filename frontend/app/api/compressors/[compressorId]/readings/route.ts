@@ -1,12 +1,15 @@
 import { handler, json, parseParam, parseQuery } from '@/app/lib/api';
-import { fetchCompressor, fetchHourlyReadings } from '@/app/lib/data';
+import { compressorExists, fetchHourlyReadings } from '@/app/lib/data';
 import { NotFoundError } from '@/app/lib/mutations';
 import { compressorIdSchema, readingsQuerySchema } from '@/app/lib/validation';
 
-/** GET ?range=24h|3d|7d|30d|90d (anchored at the newest hour) or ?from=&to= (ISO 8601, at most 366 days). */
+/**
+ * GET ?range=24h|3d|7d|30d|90d (anchored at the newest hour) or ?from=&to= (ISO 8601, at most 366 days),
+ * and &points= (10-5000, default 600): longer ranges come back in buckets of whole hours (bucket_hours).
+ */
 export const GET = handler(async (request, { params }: RouteContext<'/api/compressors/[compressorId]/readings'>) => {
   const id = parseParam(compressorIdSchema, (await params).compressorId, 'compressor id');
   const q = parseQuery(readingsQuerySchema, new URL(request.url).searchParams);
-  if (!(await fetchCompressor(id))) throw new NotFoundError(`compressor ${id} does not exist`);
+  if (!(await compressorExists(id))) throw new NotFoundError(`compressor ${id} does not exist`);
   return json({ compressor_id: id, ...(await fetchHourlyReadings(id, q)) });
 });
