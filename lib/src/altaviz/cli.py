@@ -51,6 +51,8 @@ def _print_summary(result: Any, home: Path) -> None:
     for col in ("step", "status", "seconds", "result"):
         steps.add_column(col)
     for a in result.activities:
+        if a.status == "skipped" and result.succeeded:
+            continue  # the on-failure path, not taken
         headline = {k: v for k, v in (a.exit_value or {}).items() if not isinstance(v, dict)}
         steps.add_row(a.name, a.status, f"{a.seconds:.1f}", a.error or json.dumps(headline)[:110])
     console.print(steps)
