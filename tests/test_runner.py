@@ -104,6 +104,7 @@ def test_several_dependencies_must_all_hold_and_unknown_conditions_are_refused()
         ("@coalesce(activity('bad').error?.message, '')", "boom"),
         ("@coalesce(activity('a').error?.message, '')", ""),
         ("@coalesce(activity('skipped').output?.result?.exitValue, 'none')", "none"),
+        ("@coalesce(activity('a').output?.missing, 'none')", "none"),
     ],
 )
 def test_a_failed_activity_error_is_there_for_expressions(expression, expected):

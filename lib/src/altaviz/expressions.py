@@ -1,7 +1,7 @@
 """The part of the Fabric / Data Factory pipeline expression language the local runner needs.
 
 ``@pipeline().parameters.x``, ``@pipeline().RunId``, ``@activity('a').output.result.exitValue``,
-``@activity('a').error?.message`` (``?.`` gives null instead of failing on null), string
+``@activity('a').error?.message`` (``?.`` gives null for null or a missing property), string
 interpolation ``"…@{expr}…"`` and a few functions (concat, string, int, float, bool, json,
 coalesce, if, equals, empty, utcnow). Anything else fails with the expression named,
 rather than being passed through unevaluated.
@@ -113,7 +113,9 @@ class _Parser:
             op = self.take()[1]
             if op == "?.":
                 key: Any = self.take()[1]
-                if result is None:  # null-safe: null stays null instead of failing
+                # Null-safe, as in Fabric / Data Factory: null, or a property that is not there, is null.
+                if result is None or (isinstance(result, dict) and key not in result):
+                    result = None
                     continue
             elif op == ".":
                 key = self.take()[1]
