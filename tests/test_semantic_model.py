@@ -277,6 +277,16 @@ def test_every_measure_names_existing_tables_columns_and_measures(tables):
             for name in bare:
                 assert name in measures or name in local, f"[{measure.name}] refers to [{name}]"
             assert measure.expression.count("(") == measure.expression.count(")"), measure.name
+            # Tables an iterator walks: a model table or a variable the expression declares and uses.
+            variables = re.findall(r"\bVAR\s+(\w+)\s*=", measure.expression)
+            for name in variables:
+                uses = re.findall(rf"\b{name}\b", measure.expression)
+                assert len(uses) > 1, f"[{measure.name}]: VAR {name} is never used"
+            for arg in re.findall(
+                r"\b(?:SUMX|AVERAGEX|MEDIANX|MAXX|MINX|COUNTX|FILTER|COUNTROWS|ADDCOLUMNS)\(\s*([A-Za-z_]\w*)\s*[,)]",
+                measure.expression,
+            ):
+                assert arg in tables or arg in variables, f"[{measure.name}] iterates {arg}, not a table or VAR"
 
 
 def test_the_measures_compute_what_their_names_say(tables):
