@@ -12,9 +12,12 @@ import logging
 import re
 import struct
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from altaviz import runtime
 from altaviz.publish import SERVING_TABLES, azure_sql
@@ -24,12 +27,39 @@ SETTINGS = AzureSqlSettings(
     server="altaviz-test.database.windows.net", database="altaviz", auth="default", batch_size=3
 )
 OFFSET_COLUMNS = {"opened_at", "escalated_at", "cleared_at", "last_reading_at", "hour_start"}
+TSQL_FILE = Path(__file__).resolve().parents[1] / "sql/azure_sql/001_schema.sql"
+
+
+def declared_tsql_columns() -> dict[str, dict[str, tuple[str, int | None]]]:
+    """Per table, each column's (DATA_TYPE, CHARACTER_MAXIMUM_LENGTH) as INFORMATION_SCHEMA would
+    answer for the repository's T-SQL schema (the source of truth for the stage's bindings)."""
+    tables: dict[str, dict[str, tuple[str, int | None]]] = {}
+    for batch in azure_sql.split_batches(TSQL_FILE.read_text(encoding="utf-8")):
+        for statement in sqlglot.parse(batch, read="tsql"):
+            for create in statement.find_all(exp.Create) if statement else ():
+                if create.kind != "TABLE":
+                    continue
+                columns = {}
+                for col in create.this.expressions:
+                    if not isinstance(col, exp.ColumnDef):
+                        continue
+                    kind = col.args["kind"]
+                    name = kind.this.name.lower()
+                    size = kind.expressions[0].name if kind.expressions else None
+                    length = (-1 if size.upper() == "MAX" else int(size)) if "char" in name else None
+                    columns[col.name] = ({"double": "float", "timestamptz": "datetimeoffset"}.get(name, name), length)
+                tables[create.this.this.name] = columns
+    return tables
+
+
+DECLARED = declared_tsql_columns()
 
 
 class FakeCursor:
     def __init__(self, conn: FakeConnection) -> None:
         self.conn = conn
         self.fast_executemany = False
+        self.input_sizes = None
         self.rowcount = -1
         self._rows: list = []
 
@@ -39,8 +69,7 @@ class FakeCursor:
             raise RuntimeError("simulated server error")
         if sql.startswith("SELECT COLUMN_NAME"):
             table = params[0]
-            cols = self.conn.columns.get(table, [])
-            self._rows = [(c, "datetimeoffset" if c in OFFSET_COLUMNS else "nvarchar") for c in cols]
+            self._rows = [(c, kind, length) for c, (kind, length) in self.conn.columns.get(table, {}).items()]
         elif sql.startswith("MERGE"):
             self.rowcount = self.conn.merge_rowcount
         return self
@@ -48,6 +77,11 @@ class FakeCursor:
     def executemany(self, sql: str, rows):
         rows = list(rows)
         self.conn.log.append(("executemany", sql, rows, self.fast_executemany))
+        self.conn.bound.append((sql, self.input_sizes))
+
+    def setinputsizes(self, sizes):
+        self.input_sizes = sizes
+        self.conn.size_calls.append(sizes)
 
     def fetchall(self):
         return self._rows
@@ -61,11 +95,13 @@ class FakeCursor:
 
 class FakeConnection:
     def __init__(self, columns=None, merge_rowcount=0, fail_on=None):
-        self.columns = columns if columns is not None else {t.name: list(t.columns) for t in SERVING_TABLES.values()}
+        self.columns = columns if columns is not None else DECLARED
         self.merge_rowcount = merge_rowcount
         self.fail_on = fail_on
         self.fetchone_result = None
         self.log: list = []
+        self.bound: list = []  # (insert statement, input sizes bound when it ran)
+        self.size_calls: list = []
 
     def cursor(self):
         return FakeCursor(self)
@@ -134,6 +170,73 @@ def test_upsert_stages_in_batches_then_merges_once_in_one_transaction():
     offsets = {c for c in t.columns if c in OFFSET_COLUMNS}
     assert merge == azure_sql.merge_sql("alerts", t.columns, t.key, True, offsets)
     assert conn.log[7][1] == azure_sql.drop_stage_sql("alerts")
+
+
+def _one_row(table) -> pa.Table:
+    return pa.table({c: pa.array(["x"]) for c in table.columns})
+
+
+@pytest.mark.parametrize("name", sorted(SERVING_TABLES))
+def test_every_staged_column_is_bound_with_its_declared_type_and_size(name):
+    """The driver cannot describe #temp columns (pyodbc would bind VARCHAR(255)): every parameter of
+    every stage insert is bound from the T-SQL schema's declaration, strings with their real length."""
+    conn = FakeConnection()
+    db = AzureSqlDatabase(SETTINGS, connection=conn)
+    t = SERVING_TABLES[name]
+    db.upsert(t.name, t.columns, t.key, _one_row(t), t.touch_updated_at)
+    [(sql, sizes)] = conn.bound
+    assert sql == azure_sql.insert_stage_sql(t.name, t.columns)
+    assert len(sizes) == len(t.columns)
+    for column, (sql_type, size, digits) in zip(t.columns, sizes, strict=True):
+        kind, length = DECLARED[t.name][column]
+        if kind == "datetimeoffset":  # staged as ISO text, cast by the MERGE
+            assert (sql_type, size) == (azure_sql.SQL_WVARCHAR, 40), column
+        elif kind == "nvarchar":
+            assert (sql_type, size) == (azure_sql.SQL_WVARCHAR, length), column
+        else:
+            assert (sql_type, size, digits) == azure_sql.FIXED_INPUT_SIZES[kind], column
+    # Cleared after staging, so the MERGE and watermark statements on the same cursor bind their own.
+    assert conn.size_calls[-1] is None
+
+
+def test_long_strings_get_their_declared_length_not_255():
+    conn = FakeConnection()
+    db = AzureSqlDatabase(SETTINGS, connection=conn)
+    t = SERVING_TABLES["pipeline_run_steps"]
+    db.upsert(t.name, t.columns, t.key, _one_row(t), t.touch_updated_at)
+    sizes = dict(zip(t.columns, conn.bound[0][1], strict=True))
+    assert sizes["detail"] == (azure_sql.SQL_WVARCHAR, 4000, 0)
+    assert sizes["rows_in"] == (azure_sql.SQL_BIGINT, 0, 0)
+    assert sizes["duration_s"] == (azure_sql.SQL_DOUBLE, 0, 0)
+    # The operator's note (never published, but the widest alert column) would be bound as declared too.
+    note = azure_sql.input_size("operator_note", azure_sql.ColumnType("nvarchar", 2000), ())
+    assert note == (azure_sql.SQL_WVARCHAR, 2000, 0)
+    assert azure_sql.input_size("x", azure_sql.ColumnType("nvarchar", -1), ()) == (azure_sql.SQL_WLONGVARCHAR, 0, 0)
+
+
+def test_a_column_type_without_a_binding_is_refused():
+    with pytest.raises(ValueError, match="no ODBC binding"):
+        azure_sql.input_size("x", azure_sql.ColumnType("geography"), ())
+    with pytest.raises(ValueError, match="not declared"):
+        azure_sql.input_sizes(["x"], {}, ())
+
+
+def test_the_fake_cursor_binding_constants_are_pyodbc_s():
+    pyodbc = pytest.importorskip("pyodbc")
+    for name in (
+        "SQL_WVARCHAR",
+        "SQL_WLONGVARCHAR",
+        "SQL_VARCHAR",
+        "SQL_INTEGER",
+        "SQL_BIGINT",
+        "SQL_SMALLINT",
+        "SQL_BIT",
+        "SQL_DOUBLE",
+        "SQL_REAL",
+        "SQL_TYPE_DATE",
+        "SQL_TYPE_TIMESTAMP",
+    ):
+        assert getattr(azure_sql, name) == getattr(pyodbc, name), name
 
 
 def test_republishing_identical_rows_reports_zero_changes():
@@ -396,21 +499,50 @@ def test_connect_explains_a_missing_odbc_stack(monkeypatch):
         azure_sql.connect(SETTINGS)
 
 
-def test_open_serving_database_routes_azure_sql_with_notebook_settings(monkeypatch):
+@pytest.mark.parametrize("kind", ["azure_sql", "fabric_sql"])
+def test_open_serving_database_routes_tsql_targets_with_notebook_settings(monkeypatch, kind):
     from altaviz import publish
 
     made = []
 
     class Recorder(AzureSqlDatabase):
         @classmethod
-        def from_environment(cls, overrides=None):
-            made.append(dict(overrides or {}))
-            return cls(AzureSqlSettings(server="s", database="d", auth="default"), connection=FakeConnection())
+        def from_environment(cls, overrides=None, kind="azure_sql"):
+            made.append((dict(overrides or {}), kind))
+            settings = AzureSqlSettings(server="s", database="d", auth="default", kind=kind)
+            return cls(settings, connection=FakeConnection())
 
     monkeypatch.setattr(azure_sql, "AzureSqlDatabase", Recorder)
-    with publish.open_serving_database("azure_sql", {"AZURE_SQL_SERVER": "srv"}) as db:
-        assert db.describe() == "azure_sql://s/d (auth=default)"
-    assert made == [{"AZURE_SQL_SERVER": "srv"}]
+    with publish.open_serving_database(kind, {"AZURE_SQL_SERVER": "srv"}) as db:
+        assert db.describe() == f"{kind}://s/d (auth=default)"
+    assert made == [({"AZURE_SQL_SERVER": "srv"}, kind)]
+
+
+def test_fabric_sql_database_is_the_same_publisher_with_entra_sign_in(monkeypatch):
+    monkeypatch.setattr(runtime, "in_fabric", lambda: True)
+    server = "abcd1234-5678.database.fabric.microsoft.com"
+    s = AzureSqlSettings.from_environment(
+        {"AZURE_SQL_SERVER": server, "AZURE_SQL_DATABASE": "altaviz_serving-0a1b"}, "fabric_sql"
+    )
+    assert (s.kind, s.auth) == ("fabric_sql", "identity")  # the notebook's own Entra identity
+    assert f"Server=tcp:{server},1433;Database=altaviz_serving-0a1b;Encrypt=yes" in s.connection_string()
+    assert AzureSqlDatabase(s, connection=FakeConnection()).describe().startswith("fabric_sql://abcd1234")
+
+
+@pytest.mark.parametrize(
+    "server", ["x-y.datawarehouse.fabric.microsoft.com", "tcp:X.DataWarehouse.Fabric.Microsoft.com,1433"]
+)
+def test_a_read_only_sql_analytics_endpoint_is_refused_as_a_serving_target(server):
+    for kind in azure_sql.KINDS:
+        with pytest.raises(ValueError, match="read-only"):
+            AzureSqlSettings.from_environment({"AZURE_SQL_SERVER": server, "AZURE_SQL_DATABASE": "lh"}, kind)
+
+
+def test_an_unknown_serving_target_is_refused():
+    from altaviz import publish
+
+    with pytest.raises(ValueError, match="fabric_sql"), publish.open_serving_database("oracle"):
+        pass
 
 
 # ---------------------------------------------------------------- semantic link, runtime

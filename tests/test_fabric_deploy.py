@@ -25,10 +25,8 @@ WORKSPACE = "8d7a1c2e-0f4b-4e1a-9c3d-5b6a7e8f9012"
 ENV_VARS = {
     "ALTAVIZ_DEV_SQL_SERVER": "altaviz-dev.database.windows.net",
     "ALTAVIZ_DEV_SQL_DATABASE": "altaviz_dev",
-    "ALTAVIZ_DEV_SEMANTIC_MODEL": "",
     "ALTAVIZ_PROD_SQL_SERVER": "altaviz-prod.database.windows.net",
     "ALTAVIZ_PROD_SQL_DATABASE": "altaviz",
-    "ALTAVIZ_PROD_SEMANTIC_MODEL": "Altaviz Fleet Health",
 }
 
 
@@ -92,7 +90,19 @@ def test_dry_run_plans_every_item_in_publish_order_with_replacements(tmp_path, w
     assert [(i.type, i.name) for i in plan.items] == [
         ("Lakehouse", "altaviz_lakehouse"),
         ("Environment", "altaviz_env"),
-        *(("Notebook", n) for n in ("01_simulate", "02_bronze", "03_silver", "04_gold", "05_publish", "08_maintain")),
+        *(
+            ("Notebook", n)
+            for n in (
+                "01_simulate",
+                "02_bronze",
+                "03_silver",
+                "04_gold",
+                "05_publish",
+                "08_maintain",
+                "09_record_failure",
+            )
+        ),
+        ("SemanticModel", "altaviz"),  # after the lakehouse it reads, as fabric-cicd orders it
         ("DataPipeline", "altaviz_maintenance"),
         ("DataPipeline", "altaviz_pipeline"),
     ]
@@ -122,6 +132,8 @@ def test_dry_run_plans_every_item_in_publish_order_with_replacements(tmp_path, w
     pipeline_changes = _file(plan, "DataPipeline", "altaviz_pipeline", "pipeline-content.json").changes
     added = "\n".join(a for _, a in pipeline_changes)
     for activity in staged["properties"]["activities"]:
+        if activity["type"] == "Fail":
+            continue
         target = plan.item("Notebook", activity["name"]).target_id
         assert f'"notebookId": "{target}"' in added
     assert f'"workspaceId": "{WORKSPACE}"' in added
@@ -140,7 +152,9 @@ def test_prod_gets_prod_values(tmp_path, wheel, sql_env, no_azure):
     assert plan.environment == "PROD"
     added = [a.strip() for _, a in _file(plan, "DataPipeline", "altaviz_pipeline", "pipeline-content.json").changes]
     assert '"defaultValue": "altaviz-prod.database.windows.net"' in added
-    assert '"defaultValue": "Altaviz Fleet Health"' in added
+    staged = json.loads((tmp_path / "PROD/pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json").read_text())
+    # 05_publish refreshes the semantic model deployed with the items.
+    assert staged["properties"]["parameters"]["semantic_model"]["defaultValue"] == "altaviz"
     assert '"defaultValue": 100' in added  # PROD fleet size
 
 
@@ -188,7 +202,7 @@ def test_cli_dry_run_prints_the_plan(tmp_path, wheel, sql_env, no_azure):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "would publish 10 items" in result.output
+    assert "would publish 12 items" in result.output
     assert "Environment altaviz_env" in result.output and wheel.name in result.output
     assert "DataPipeline altaviz_pipeline" in result.output
     assert '+ "defaultValue": "altaviz-dev.database.windows.net"' in result.output

@@ -31,6 +31,7 @@ PIPELINE = REPO / "pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 NOTEBOOKS = ["01_simulate", "02_bronze", "03_silver", "04_gold", "05_publish"]
+ON_FAILURE = "09_record_failure"
 MAINTENANCE = REPO / "pipelines/altaviz_maintenance.DataPipeline/pipeline-content.json"
 
 
@@ -65,7 +66,8 @@ def test_every_item_folder_has_a_valid_platform_file_and_the_expected_items(item
         ("Environment", "altaviz_env"),
         ("DataPipeline", "altaviz_pipeline"),
         ("DataPipeline", "altaviz_maintenance"),
-        *(("Notebook", n) for n in [*NOTEBOOKS, "08_maintain"]),
+        *(("Notebook", n) for n in [*NOTEBOOKS, "08_maintain", ON_FAILURE]),
+        ("SemanticModel", "altaviz"),
     }
     # Every folder named like an item has a .platform (a folder without one is silently skipped by Fabric).
     for folder in ITEM_FOLDERS:
@@ -95,7 +97,7 @@ def test_read_platform_rejects_a_malformed_item(tmp_path):
 # ---------------------------------------------------------------- notebooks
 
 
-@pytest.mark.parametrize("name", [*NOTEBOOKS, "08_maintain"])
+@pytest.mark.parametrize("name", [*NOTEBOOKS, "08_maintain", ON_FAILURE])
 def test_notebook_parses_round_trips_and_has_one_parameters_cell(name):
     text = notebook_source(name)
     nb = fabric_format.parse(text)
@@ -115,7 +117,7 @@ def test_notebook_parses_round_trips_and_has_one_parameters_cell(name):
     assert "def " not in text, "notebooks stay thin: logic lives in the wheel"
 
 
-@pytest.mark.parametrize("name", [*NOTEBOOKS, "08_maintain"])
+@pytest.mark.parametrize("name", [*NOTEBOOKS, "08_maintain", ON_FAILURE])
 def test_notebook_metadata_names_the_default_lakehouse_and_the_environment(name, items):
     meta = fabric_format.parse(notebook_source(name)).metadata
     assert meta["kernel_info"]["name"] == "synapse_pyspark"
@@ -142,6 +144,8 @@ def test_every_activity_runs_an_existing_notebook_with_only_declared_parameters(
     props = pipeline()
     seen = []
     for activity in props["activities"]:
+        if activity["type"] == "Fail":
+            continue
         assert activity["type"] == "TridentNotebook"
         type_props = activity["typeProperties"]
         assert type_props["workspaceId"] == ZERO_GUID
@@ -152,7 +156,7 @@ def test_every_activity_runs_an_existing_notebook_with_only_declared_parameters(
         undeclared = passed - declared_parameters(notebook)
         assert not undeclared, f"{activity['name']} passes parameters {notebook} does not declare: {undeclared}"
         seen.append(notebook)
-    assert sorted(seen) == NOTEBOOKS
+    assert sorted(seen) == [*NOTEBOOKS, ON_FAILURE]
 
 
 def test_the_maintenance_pipeline_runs_08_maintain_with_its_declared_parameters(items):
@@ -181,20 +185,35 @@ def test_pipeline_expressions_only_use_declared_pipeline_parameters():
     } <= declared
 
 
-def test_depends_on_is_a_chain_from_01_to_05():
+def test_depends_on_is_a_chain_from_01_to_05_with_an_on_failure_path():
     activities = pipeline()["activities"]
     graph = {a["name"]: {d["activity"] for d in a["dependsOn"]} for a in activities}
-    assert list(TopologicalSorter(graph).static_order()) == NOTEBOOKS
-    for a in activities:
-        for dep in a["dependsOn"]:
-            assert dep["dependencyConditions"] == ["Succeeded"]
-    assert {name: sorted(deps) for name, deps in graph.items()} == {
-        "01_simulate": [],
-        "02_bronze": ["01_simulate"],
-        "03_silver": ["02_bronze"],
-        "04_gold": ["03_silver"],
-        "05_publish": ["04_gold"],
+    assert list(TopologicalSorter(graph).static_order()) == [*NOTEBOOKS, ON_FAILURE, "run_failed"]
+    conditions = {(a["name"], d["activity"]): d["dependencyConditions"] for a in activities for d in a["dependsOn"]}
+    assert conditions == {
+        ("02_bronze", "01_simulate"): ["Succeeded"],
+        ("03_silver", "02_bronze"): ["Succeeded"],
+        ("04_gold", "03_silver"): ["Succeeded"],
+        ("05_publish", "04_gold"): ["Succeeded"],
+        # Any failure reaches the last activity as Failed (it failed) or Skipped (an earlier one did).
+        (ON_FAILURE, "05_publish"): ["Failed", "Skipped"],
+        ("run_failed", ON_FAILURE): ["Completed"],
     }
+    fail = next(a for a in activities if a["name"] == "run_failed")
+    assert fail["type"] == "Fail" and fail["typeProperties"]["errorCode"]
+
+
+def test_the_on_failure_path_gets_every_activity_error_and_the_serving_settings():
+    activities = {a["name"]: a for a in pipeline()["activities"]}
+    params = activities[ON_FAILURE]["typeProperties"]["parameters"]
+    for name in NOTEBOOKS:
+        assert params[f"error_{name}"]["value"]["value"] == f"@coalesce(activity('{name}').error?.message, '')"
+    serving = set(activities["05_publish"]["typeProperties"]["parameters"]) - {"semantic_model"}
+    assert serving <= set(params), "the failure is published where 05_publish publishes"
+    for name, spec in params.items():
+        if name in serving:
+            assert spec == activities["05_publish"]["typeProperties"]["parameters"][name]
+    assert set(params) <= declared_parameters(ON_FAILURE)
 
 
 def test_publish_passes_the_semantic_model_and_every_azure_sql_setting():

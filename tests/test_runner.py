@@ -57,7 +57,7 @@ def test_parameter_values_resolve_expression_objects():
     assert resolve(7, CONTEXT) == 7
 
 
-def test_committed_pipeline_runs_01_to_05_in_order():
+def test_committed_pipeline_runs_01_to_05_in_order_then_its_on_failure_path():
     definition = runner.load_pipeline(PIPELINE)
     assert [a["name"] for a in runner.activity_order(definition["activities"])] == [
         "01_simulate",
@@ -65,7 +65,58 @@ def test_committed_pipeline_runs_01_to_05_in_order():
         "03_silver",
         "04_gold",
         "05_publish",
+        "09_record_failure",
+        "run_failed",
     ]
+
+
+def _dep(name, *conditions):
+    return {"activity": name, "dependencyConditions": list(conditions)}
+
+
+@pytest.mark.parametrize(
+    ("conditions", "runs_after"),
+    [
+        (["Succeeded"], {"succeeded"}),
+        (["Failed"], {"failed"}),
+        (["Completed"], {"succeeded", "failed"}),
+        (["Skipped"], {"skipped"}),
+        (["Failed", "Skipped"], {"failed", "skipped"}),
+    ],
+)
+def test_dependency_conditions_decide_whether_an_activity_runs(conditions, runs_after):
+    activity = {"name": "b", "dependsOn": [_dep("a", *conditions)]}
+    for state in ("succeeded", "failed", "skipped"):
+        assert runner.should_run(activity, {"a": state}) == (state in runs_after), state
+
+
+def test_several_dependencies_must_all_hold_and_unknown_conditions_are_refused():
+    both = {"name": "c", "dependsOn": [_dep("a", "Succeeded"), _dep("b", "Failed")]}
+    assert runner.should_run(both, {"a": "succeeded", "b": "failed"})
+    assert not runner.should_run(both, {"a": "succeeded", "b": "succeeded"})
+    with pytest.raises(runner.PipelineError, match="known: Succeeded, Failed, Completed, Skipped"):
+        runner.activity_order([{"name": "a"}, {"name": "b", "dependsOn": [_dep("a", "Sometimes")]}])
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("@coalesce(activity('bad').error?.message, '')", "boom"),
+        ("@coalesce(activity('a').error?.message, '')", ""),
+        ("@coalesce(activity('skipped').output?.result?.exitValue, 'none')", "none"),
+        ("@coalesce(activity('a').output?.missing, 'none')", "none"),
+    ],
+)
+def test_a_failed_activity_error_is_there_for_expressions(expression, expected):
+    context = {
+        **CONTEXT,
+        "activities": {
+            "a": {"status": "Succeeded", "output": {"result": {"exitValue": "{}"}}, "error": None},
+            "bad": {"status": "Failed", "output": None, "error": {"message": "boom", "errorCode": "E"}},
+            "skipped": {"status": "Skipped", "output": None, "error": None},
+        },
+    }
+    assert evaluate(expression, context) == expected
 
 
 def test_order_follows_depends_on_not_file_order_and_rejects_cycles():
@@ -152,7 +203,11 @@ def test_a_local_run_passes_exit_values_on_and_stops_at_the_failing_cell(tmp_pat
     )
     _write_notebook(notebooks, "third", "id-3", "print('unreachable')")
     result = runner.run_pipeline(_pipeline(tmp_path), notebooks, home=tmp_path / "home", run_id="t-1")
-    assert [(a.name, a.status) for a in result.activities] == [("first", "succeeded"), ("second", "failed")]
+    assert [(a.name, a.status) for a in result.activities] == [
+        ("first", "succeeded"),
+        ("second", "failed"),
+        ("third", "skipped"),
+    ]
     assert result.activities[0].exit_value == {"echo": "HELLO"}
     assert "cell 2" in result.activities[1].error and "RuntimeError: bad gauge HELLO" in result.activities[1].error
     kept = sorted(p.name for p in (tmp_path / "home/runs/t-1").glob("*.ipynb"))
@@ -221,3 +276,66 @@ def test_notebooks_of_a_run_share_one_kernel_but_not_their_variables(tmp_path):
     assert ("progress", {"name": "first", "line": "first · half way"}) in events
     log = (tmp_path / "home/runs/t-2/run.log").read_text()
     assert "[third] third ran" in log and "[first] ▸ first · half way" in log
+
+
+def test_an_on_failure_path_runs_gets_the_error_and_the_run_still_fails(tmp_path):
+    """first fails → second is skipped → handler (Failed or Skipped on second) runs with first's
+    error → a Fail activity fails the run, as the committed pipeline's on-failure path does."""
+    notebooks = tmp_path / "notebooks"
+    _write_notebook(notebooks, "first", "id-1", "raise ValueError('sensor feed missing')")
+    _write_notebook(notebooks, "second", "id-2", "print('unreachable')")
+    _write_notebook(
+        notebooks, "handler", "id-3", "from altaviz import runtime\nruntime.exit_notebook({'recorded': value})"
+    )
+
+    def notebook(name, lid, deps, value):
+        return {
+            "name": name,
+            "type": "TridentNotebook",
+            "dependsOn": deps,
+            "typeProperties": {
+                "notebookId": lid,
+                "workspaceId": "0",
+                "parameters": {"value": {"value": {"value": value, "type": "Expression"}, "type": "string"}},
+            },
+        }
+
+    activities = [
+        notebook("first", "id-1", [], "x"),
+        notebook("second", "id-2", [_dep("first", "Succeeded")], "x"),
+        notebook(
+            "handler",
+            "id-3",
+            [_dep("second", "Failed", "Skipped")],
+            "@coalesce(activity('first').error?.message, '')",
+        ),
+        {
+            "name": "run_failed",
+            "type": "Fail",
+            "dependsOn": [_dep("handler", "Completed")],
+            "typeProperties": {
+                "message": {
+                    "value": "@json(activity('handler').output.result.exitValue).recorded",
+                    "type": "Expression",
+                },
+                "errorCode": "AltavizRunFailed",
+            },
+        },
+        notebook("after_success_only", "id-2", [_dep("second", "Succeeded")], "x"),
+    ]
+    path = tmp_path / "pipeline-content.json"
+    path.write_text(json.dumps({"properties": {"parameters": {}, "activities": activities}}))
+    result = runner.run_pipeline(path, notebooks, home=tmp_path / "home", run_id="t-3")
+    assert [(a.name, a.status) for a in result.activities] == [
+        ("first", "failed"),
+        ("second", "skipped"),
+        ("handler", "succeeded"),
+        ("after_success_only", "skipped"),
+        ("run_failed", "failed"),
+    ]
+    handler = result.activities[2]
+    assert "ValueError: sensor feed missing" in handler.exit_value["recorded"]
+    assert result.activities[4].error.startswith("AltavizRunFailed: cell ")
+    assert "sensor feed missing" in result.activities[4].error
+    assert not result.succeeded
+    assert json.loads((tmp_path / "home/runs/t-3/summary.json").read_text())["succeeded"] is False

@@ -30,17 +30,19 @@
 #
 # Upserts stations, compressors, thresholds, hourly readings, alert episodes, data-quality metrics
 # and the run log into the serving database: PostgreSQL (embedded locally unless `DATABASE_URL`
-# is set) or Azure SQL (`target = "azure_sql"` or `DB_TYPE`). Operators' acknowledgements and
+# is set), Azure SQL (`target = "azure_sql"` or `DB_TYPE`) or a SQL database in Fabric
+# (`target = "fabric_sql"`, same settings). Operators' acknowledgements and
 # resolutions are never overwritten. In Fabric it then refreshes the lakehouse SQL analytics
-# endpoint metadata and, when `semantic_model` names one, that Power BI semantic model.
+# endpoint metadata and, when `semantic_model` names one (default: `altaviz`, the model deployed
+# with these items), that Power BI semantic model.
 #
 # Reads: `Tables/silver_*`, `Tables/gold_*`, `Tables/ops_run_steps`. Writes: the serving database.
 
 # PARAMETERS CELL ********************
 
 run_id = ""  # the pipeline passes @pipeline().RunId; empty means an ad-hoc run
-target = ""  # "postgres" or "azure_sql"; empty uses DB_TYPE, then PostgreSQL
-sql_server = ""  # Azure SQL server (myserver.database.windows.net); empty uses AZURE_SQL_SERVER
+target = ""  # "postgres", "azure_sql" or "fabric_sql"; empty uses DB_TYPE, then PostgreSQL
+sql_server = ""  # myserver.database.windows.net or <id>.database.fabric.microsoft.com; empty: AZURE_SQL_SERVER
 sql_database = ""  # Azure SQL database; empty uses AZURE_SQL_DATABASE
 # A Fabric notebook has no environment variables of its own: the rest of the Azure SQL settings come
 # as parameters too (empty: the environment variable named, then the default).
@@ -50,7 +52,7 @@ tenant_id = ""  # service principal's tenant; empty: AZURE_TENANT_ID
 client_id = ""  # service principal's application id; empty: AZURE_CLIENT_ID
 key_vault_url = ""  # Key Vault holding the service principal's secret; empty: AZURE_KEY_VAULT_URL
 sql_client_secret_name = ""  # that secret's name; empty: AZURE_SQL_CLIENT_SECRET_NAME, else altaviz-sql-client-secret
-semantic_model = ""  # Power BI semantic model to refresh after publishing (Fabric only); empty: none
+semantic_model = "altaviz"  # Power BI semantic model to refresh after publishing (Fabric only); empty: none
 
 # METADATA ********************
 

@@ -54,9 +54,7 @@ def _utf8(password: str) -> bytes:
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     salt = salt if salt is not None else os.urandom(SALT_BYTES)
-    digest = hashlib.scrypt(
-        _utf8(password), salt=salt, n=2**LOG2_N, r=R, p=P, maxmem=_MAXMEM, dklen=HASH_BYTES
-    )
+    digest = hashlib.scrypt(_utf8(password), salt=salt, n=2**LOG2_N, r=R, p=P, maxmem=_MAXMEM, dklen=HASH_BYTES)
     return f"$scrypt$ln={LOG2_N},r={R},p={P}${_b64(salt)}${_b64(digest)}"
 
 
@@ -93,7 +91,7 @@ def check_password(password: str) -> str:
 
 def serving_database_url(home: Path | None = None) -> str:
     """The PostgreSQL the dashboard reads: DATABASE_URL, else the embedded server (started if needed)."""
-    if (os.environ.get("DB_TYPE") or "postgres").lower() == "azure_sql":
+    if (os.environ.get("DB_TYPE") or "postgres").lower() in ("azure_sql", "fabric_sql"):
         raise AccountError(
             "local accounts live in a PostgreSQL serving database; with Azure SQL the dashboard signs people "
             "in with Microsoft Entra ID (AUTH_ENTRA_* settings, see AZURE_FABRIC_GUIDE.md)"

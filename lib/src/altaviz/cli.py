@@ -51,6 +51,8 @@ def _print_summary(result: Any, home: Path) -> None:
     for col in ("step", "status", "seconds", "result"):
         steps.add_column(col)
     for a in result.activities:
+        if a.status == "skipped" and result.succeeded:
+            continue  # the on-failure path, not taken
         headline = {k: v for k, v in (a.exit_value or {}).items() if not isinstance(v, dict)}
         steps.add_row(a.name, a.status, f"{a.seconds:.1f}", a.error or json.dumps(headline)[:110])
     console.print(steps)
@@ -99,8 +101,11 @@ def run(
             console.print(f"[green]✔ {data['name']}[/] {data['seconds']:.1f}s")
         elif event == "activity_failed":
             console.print(f"[red]✘ {data['name']} failed[/] after {data['seconds']:.1f}s: {data['error']}")
-            console.print(f"  executed notebook: {data['output_notebook']}")
+            if data["output_notebook"]:  # a Fail activity runs no notebook
+                console.print(f"  executed notebook: {data['output_notebook']}")
             console.print(f"  run log (Spark, kernel and notebook output): {data['log']}")
+        elif event == "activity_skipped":
+            console.print(f"[dim]– {data['name']} skipped (its dependency conditions did not hold)[/]")
 
     try:
         with console.status("running pipeline…"):
@@ -125,7 +130,7 @@ def _first_operator(home: Path) -> None:
 
     from altaviz import accounts
 
-    if (os.environ.get("DB_TYPE") or "postgres").lower() == "azure_sql":
+    if (os.environ.get("DB_TYPE") or "postgres").lower() in ("azure_sql", "fabric_sql"):
         return  # in Azure, people sign in with Entra ID
     try:
         password = accounts.ensure_first_operator(accounts.serving_database_url(home))

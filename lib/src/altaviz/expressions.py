@@ -1,8 +1,9 @@
 """The part of the Fabric / Data Factory pipeline expression language the local runner needs.
 
 ``@pipeline().parameters.x``, ``@pipeline().RunId``, ``@activity('a').output.result.exitValue``,
-string interpolation ``"…@{expr}…"`` and a few functions (concat, string, int, float, bool,
-json, coalesce, if, equals, empty, utcnow). Anything else fails with the expression named,
+``@activity('a').error?.message`` (``?.`` gives null for null or a missing property), string
+interpolation ``"…@{expr}…"`` and a few functions (concat, string, int, float, bool, json,
+coalesce, if, equals, empty, utcnow). Anything else fails with the expression named,
 rather than being passed through unevaluated.
 """
 
@@ -20,7 +21,7 @@ class ExpressionError(ValueError):
 
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<number>-?\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>[().,\[\]]))"
+    r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<number>-?\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\?\.|[().,\[\]]))"
 )
 
 
@@ -108,9 +109,16 @@ class _Parser:
         return self.accessors(result)
 
     def accessors(self, result: Any) -> Any:
-        while self.peek() and self.peek()[1] in (".", "["):  # type: ignore[index]
-            if self.take()[1] == ".":
+        while self.peek() and self.peek()[1] in (".", "?.", "["):  # type: ignore[index]
+            op = self.take()[1]
+            if op == "?.":
                 key: Any = self.take()[1]
+                # Null-safe, as in Fabric / Data Factory: null, or a property that is not there, is null.
+                if result is None or (isinstance(result, dict) and key not in result):
+                    result = None
+                    continue
+            elif op == ".":
+                key = self.take()[1]
             else:
                 key = self.value()
                 self.take("]")

@@ -267,6 +267,8 @@ def run_bronze(
     ``continuous_seconds`` > 0 keeps ingesting: every that many seconds the new files land in bronze
     (real-time monitoring; stop it by stopping the notebook or process). 0 ingests what is there and ends.
     """
+    if continuous_seconds < 0:
+        raise ValueError(f"continuous_seconds must be 0 (ingest once) or a positive interval, got {continuous_seconds}")
     lh, config = _setup(lakehouse_root, config_path)
     summary: dict[str, Any] = {}
     started = datetime.now(UTC)
@@ -826,6 +828,113 @@ def run_publish(
         # After the step is recorded, so the run log in the database includes publishing itself.
         publish_run_log(spark, lh, db, run_id)
     return {**step.detail, "refresh": refresh_after_publish(semantic_model)}
+
+
+# ---------------------------------------------------------------- 09_record_failure
+
+# The serving schema's pipeline_run_steps.detail is NVARCHAR(4000) / VARCHAR(4000).
+MAX_DETAIL_CHARS = 4000
+
+
+def failure_detail(error: str) -> str:
+    """``{"error": …}`` as JSON that fits the serving column, the message cut (marked) if needed."""
+    message = error.strip()
+    detail = json.dumps({"error": message}, ensure_ascii=False)
+    while len(detail) > MAX_DETAIL_CHARS:
+        message = message[: len(message) - (len(detail) - MAX_DETAIL_CHARS) - 20] + " …[cut]"
+        detail = json.dumps({"error": message}, ensure_ascii=False)
+    return detail
+
+
+def failed_step_rows(
+    run_id: str, errors: dict[str, str], recorded: list[tuple[str, datetime]], now: datetime
+) -> list[tuple[Any, ...]]:
+    """``ops_run_steps`` rows for the activities that failed (a non-empty error message).
+
+    A failed notebook never records its own step, so its start is not known: in a chain it started
+    after the last recorded step finished, which is its ``started_at`` (else ``now``); the duration
+    runs to ``now``, when the pipeline reached this handler: an upper bound.
+    """
+    failed = [(step, message) for step, message in errors.items() if message and message.strip()]
+    if not failed:
+        # The handler ran without any activity reporting an error: still a failed run, said so.
+        failed = [("pipeline", "the on-failure path ran but no activity reported an error message")]
+    started = max((finished for _, finished in recorded), default=now)
+    rows = []
+    for step, message in failed:
+        rows.append(
+            (
+                run_id,
+                step,
+                "failed",
+                started,
+                now,
+                round(max((now - started).total_seconds(), 0.0), 3),
+                0,
+                0,
+                failure_detail(message),
+            )
+        )
+    return rows
+
+
+def run_record_failure(
+    spark: SparkSession,
+    *,
+    run_id: str,
+    errors: dict[str, str],
+    lakehouse_root: str = "",
+    config_path: str = "",
+    target: str = "",
+    sql_server: str = "",
+    sql_database: str = "",
+    sql_auth: str = "",
+    sql_driver: str = "",
+    tenant_id: str = "",
+    client_id: str = "",
+    key_vault_url: str = "",
+    sql_client_secret_name: str = "",
+) -> dict[str, Any]:
+    """The pipeline's on-failure path: writes each failed activity (step → its error message; empty
+    for activities that succeeded or were skipped) to ``ops_run_steps`` with status ``failed``, then
+    publishes the run log, so the serving database's pipeline_runs shows the run as failed.
+
+    The lakehouse row is written first: if the serving database is what failed, the failure is still
+    recorded in the lakehouse, and this notebook fails too (the pipeline run stays failed either way).
+    """
+    from altaviz.publish import azure_sql, open_serving_database, publish_run_log
+
+    lh, _ = _setup(lakehouse_root, config_path)
+    recorded = [
+        (r["step"], _aware(r["finished_at"]))
+        for r in lakehouse.read(spark, lh, "ops_run_steps")
+        .filter(F.col("run_id") == run_id)
+        .select("step", "finished_at")
+        .collect()
+    ]
+    rows = failed_step_rows(run_id, errors, recorded, datetime.now(UTC))
+    for row in rows:
+        # Its own transaction id: a step that recorded success and failed afterwards keeps both rows.
+        txn = (f"{run_id}/{row[1]}/failed", 0)
+        lakehouse.append(spark.createDataFrame([row], OPS_RUN_STEPS), lh, "ops_run_steps", txn=txn)
+        log.error("run %s: %s failed: %s", run_id, row[1], row[8])
+    settings = azure_sql.overrides_from_parameters(
+        {
+            "sql_server": sql_server,
+            "sql_database": sql_database,
+            "sql_auth": sql_auth,
+            "sql_driver": sql_driver,
+            "tenant_id": tenant_id,
+            "client_id": client_id,
+            "key_vault_url": key_vault_url,
+            "sql_client_secret_name": sql_client_secret_name,
+        }
+    )
+    with open_serving_database(target, settings) as db:
+        publish_run_log(spark, lh, db, run_id)
+        target_described = db.describe()
+    failed = {row[1]: json.loads(row[8])["error"] for row in rows}
+    return {"run_id": run_id, "status": "failed", "failed_steps": failed, "recorded_in": target_described}
 
 
 # ---------------------------------------------------------------- 08_maintain

@@ -1,7 +1,12 @@
 """Runs the Fabric Data Pipeline definition locally: same JSON, same notebooks, papermill instead of Fabric.
 
-Activity order comes from ``dependsOn``; parameters are evaluated with the pipeline expression
-language; each notebook is converted from Fabric source to .ipynb and executed with papermill.
+Activity order comes from ``dependsOn``; an activity runs when every dependency ended in one of
+its ``dependencyConditions`` (Succeeded, Failed, Completed = succeeded or failed, Skipped) and is
+skipped otherwise, as in Fabric; so an on-failure path (``["Failed", "Skipped"]`` on the last
+activity) runs locally too. Parameters are evaluated with the pipeline expression language, where
+``activity('x').error.message`` is a failed activity's error. Notebooks (``TridentNotebook``) are
+converted from Fabric source to .ipynb and executed with papermill; a ``Fail`` activity fails with
+its message.
 Every executed notebook (success or failure) is kept under ``<ALTAVIZ_HOME>/runs/<run_id>/``.
 
 As in a Fabric high-concurrency pipeline session, one kernel — one Python process, one JVM, one
@@ -47,7 +52,7 @@ class ActivityResult:
     notebook: str
     status: str
     seconds: float
-    output_notebook: Path
+    output_notebook: Path | None  # None for Fail activities and skipped ones
     exit_value: dict[str, Any] | None = None
     error: str | None = None
 
@@ -60,7 +65,8 @@ class RunResult:
 
     @property
     def succeeded(self) -> bool:
-        return all(a.status == "succeeded" for a in self.activities)
+        """No activity failed (a handled failure still fails the run: its Fail activity says so)."""
+        return not any(a.status == "failed" for a in self.activities)
 
 
 def load_pipeline(path: Path) -> dict[str, Any]:
@@ -79,8 +85,18 @@ def notebook_sources(notebooks_dir: Path) -> dict[str, Path]:
     return found
 
 
+# Fabric's dependency conditions → the ending states of the dependency each one accepts.
+CONDITIONS = {
+    "Succeeded": {"succeeded"},
+    "Failed": {"failed"},
+    "Completed": {"succeeded", "failed"},
+    "Skipped": {"skipped"},
+}
+ACTIVITY_TYPES = ("TridentNotebook", "Fail")
+
+
 def activity_order(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Activities in dependency order; only ``Succeeded`` dependencies exist in a local run."""
+    """Activities in dependency order; unknown dependencies or conditions, and cycles, are refused."""
     by_name = {a["name"]: a for a in activities}
     graph: dict[str, set[str]] = {}
     for a in activities:
@@ -89,9 +105,11 @@ def activity_order(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if dep["activity"] not in by_name:
                 raise PipelineError(f"activity {a['name']!r} depends on unknown activity {dep['activity']!r}")
             conditions = dep.get("dependencyConditions", ["Succeeded"])
-            if conditions != ["Succeeded"]:
+            unknown = [c for c in conditions if c not in CONDITIONS]
+            if not conditions or unknown:
                 raise PipelineError(
-                    f"activity {a['name']!r}: only 'Succeeded' dependencies run locally, got {conditions}"
+                    f"activity {a['name']!r}: dependency conditions {conditions} on {dep['activity']!r}; "
+                    f"known: {', '.join(CONDITIONS)}"
                 )
             deps.add(dep["activity"])
         graph[a["name"]] = deps
@@ -108,6 +126,14 @@ def activity_order(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
     except CycleError as err:
         raise PipelineError(f"dependsOn forms a cycle: {err.args[1]}") from err
     return [by_name[n] for n in order]
+
+
+def should_run(activity: dict[str, Any], ended: dict[str, str]) -> bool:
+    """Whether every dependency ended in a state one of its conditions accepts (Fabric ANDs dependencies)."""
+    return all(
+        ended[dep["activity"]] in set().union(*(CONDITIONS[c] for c in dep.get("dependencyConditions", ["Succeeded"])))
+        for dep in activity.get("dependsOn", [])
+    )
 
 
 _CASTS: dict[str, Callable[[Any], Any]] = {
@@ -288,8 +314,9 @@ def run_pipeline(
     run_id: str | None = None,
     listener: Listener | None = None,
 ) -> RunResult:
-    """Executes the pipeline; stops at the first failing activity, as Fabric does. One run at a
-    time per state folder: raises ``runlock.RunLockedError`` while another run holds it."""
+    """Executes the pipeline as Fabric does: after a failure, only activities whose dependency
+    conditions accept it run (an on-failure path); the rest are skipped. One run at a time per
+    state folder: raises ``runlock.RunLockedError`` while another run holds it."""
     home = (home or runtime.state_home()).resolve()
     run_id = run_id or new_run_id()
     notify = listener or (lambda event, data: None)
@@ -332,11 +359,12 @@ def _run_holding_lock(
     result = RunResult(run_id, run_dir)
     ordered = activity_order(definition.get("activities", []))
     for activity in ordered:
-        if activity.get("type") != "TridentNotebook":
+        if activity.get("type") not in ACTIVITY_TYPES:
             raise PipelineError(
-                f"activity {activity['name']!r} has type {activity.get('type')!r}; the local runner runs notebooks"
+                f"activity {activity['name']!r} has type {activity.get('type')!r}; the local runner runs "
+                f"{' and '.join(ACTIVITY_TYPES)} activities"
             )
-        if activity["typeProperties"]["notebookId"] not in sources:
+        if activity["type"] == "TridentNotebook" and activity["typeProperties"]["notebookId"] not in sources:
             raise PipelineError(
                 f"activity {activity['name']!r} references notebook {activity['typeProperties']['notebookId']}, "
                 f"not found under {notebooks_dir}"
@@ -350,8 +378,33 @@ def _run_holding_lock(
     )
     try:
         with _quiet_libraries(log_path), shared_kernel(log_path, Path.cwd()) as km:
-            for position, activity in enumerate(ordered):
+            ended: dict[str, str] = {}
+            kernel_used = False
+            for activity in ordered:
                 name = activity["name"]
+                if not should_run(activity, ended):
+                    skipped = ActivityResult(name, "", "skipped", 0.0, None)
+                    result.activities.append(skipped)
+                    ended[name] = "skipped"
+                    context["activities"][name] = {"status": "Skipped", "output": None, "error": None}
+                    notify("activity_skipped", skipped.__dict__)
+                    continue
+                if activity["type"] == "Fail":
+                    props = activity.get("typeProperties", {})
+                    message = str(resolve(props.get("message", ""), context))
+                    code = str(resolve(props.get("errorCode", ""), context))
+                    failed = ActivityResult(
+                        name, "", "failed", 0.0, None, error=f"{code}: {message}" if code else message
+                    )
+                    result.activities.append(failed)
+                    ended[name] = "failed"
+                    context["activities"][name] = {
+                        "status": "Failed",
+                        "output": None,
+                        "error": {"message": message, "errorCode": code},
+                    }
+                    notify("activity_failed", {**failed.__dict__, "log": str(log_path)})
+                    continue
                 source = sources[activity["typeProperties"]["notebookId"]]
                 params = notebook_parameters(activity, context)
                 input_nb = run_dir / f"{name}.input.ipynb"
@@ -363,8 +416,9 @@ def _run_holding_lock(
                 run_log.activity = name
                 started = time.perf_counter()
                 try:
-                    if position:
+                    if kernel_used:
                         _run_in_kernel(km, RESET_NAMESPACE)
+                    kernel_used = True
                     papermill.execute_notebook(
                         str(input_nb),
                         str(output_nb),
@@ -386,14 +440,26 @@ def _run_holding_lock(
                         error=f"cell {err.cell_index} (execution {err.exec_count}): {err.ename}: {err.evalue}",
                     )
                     result.activities.append(failed)
+                    ended[name] = "failed"
+                    # As in Fabric: the error is there for later activities' expressions.
+                    context["activities"][name] = {
+                        "status": "Failed",
+                        "output": None,
+                        "error": {"message": failed.error, "errorCode": err.ename},
+                    }
                     notify("activity_failed", {**failed.__dict__, "log": str(log_path)})
-                    break
+                    continue
                 exit_value = read_exit_value(nbformat.read(output_nb, as_version=4))
                 done = ActivityResult(
                     name, source.parent.name, "succeeded", time.perf_counter() - started, output_nb, exit_value
                 )
                 result.activities.append(done)
-                context["activities"][name] = {"output": {"result": {"exitValue": json.dumps(exit_value)}}}
+                ended[name] = "succeeded"
+                context["activities"][name] = {
+                    "status": "Succeeded",
+                    "output": {"result": {"exitValue": json.dumps(exit_value)}},
+                    "error": None,
+                }
                 notify("activity_succeeded", done.__dict__)
     finally:
         run_log.close()

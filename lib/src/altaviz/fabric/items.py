@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Top-level folders that hold items; anything else in the repository is not deployed.
-ITEM_FOLDERS = ("lakehouse", "environments", "notebooks", "pipelines")
-ITEM_TYPES = ("Lakehouse", "Environment", "Notebook", "DataPipeline")
+ITEM_FOLDERS = ("lakehouse", "environments", "notebooks", "pipelines", "semantic_models")
+ITEM_TYPES = ("Lakehouse", "Environment", "Notebook", "DataPipeline", "SemanticModel")
+# The Power BI semantic model (TMDL, Direct Lake over the lakehouse) that 05_publish refreshes.
+SEMANTIC_MODEL = "altaviz"
 ENVIRONMENT_ITEM = Path("environments/altaviz_env.Environment")
 PUBLIC_LIBRARIES = Path("Libraries/PublicLibraries/environment.yml")
 CUSTOM_LIBRARIES = Path("Libraries/CustomLibraries")

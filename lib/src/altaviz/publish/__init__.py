@@ -1,6 +1,7 @@
 """05_publish: what changed in the lakehouse since the last publish, upserted into the serving database.
 
 The target is chosen by configuration, never by code: ``DB_TYPE=azure_sql`` publishes to Azure SQL,
+``DB_TYPE=fabric_sql`` to a SQL database in Fabric (same T-SQL publisher),
 otherwise PostgreSQL at ``DATABASE_URL``, or the embedded PostgreSQL when nothing is configured.
 
 Each serving table comes from one lakehouse table. The serving database remembers, per source table,
@@ -183,7 +184,8 @@ def open_serving_database(target: str = "", settings: Mapping[str, str] | None =
         url = os.environ.get("DATABASE_URL")
         if not url and runtime.in_fabric():
             raise ValueError(
-                "no serving database for this Fabric run: set the pipeline parameters serving_target=azure_sql, "
+                "no serving database for this Fabric run: set the pipeline parameters serving_target=azure_sql "
+                "(or fabric_sql), "
                 "sql_server and sql_database (the embedded PostgreSQL exists only in local runs)"
             )
         if not url:
@@ -191,12 +193,12 @@ def open_serving_database(target: str = "", settings: Mapping[str, str] | None =
 
             url = start_embedded_postgres()
         db = PostgresDatabase(url)
-    elif kind == "azure_sql":
+    elif kind in ("azure_sql", "fabric_sql"):
         from altaviz.publish.azure_sql import AzureSqlDatabase
 
-        db = AzureSqlDatabase.from_environment(settings)
+        db = AzureSqlDatabase.from_environment(settings, kind)
     else:
-        raise ValueError(f"unknown serving database {kind!r}: use 'postgres' or 'azure_sql' (DB_TYPE)")
+        raise ValueError(f"unknown serving database {kind!r}: use 'postgres', 'azure_sql' or 'fabric_sql' (DB_TYPE)")
     try:
         db.apply_schema()
         yield db
@@ -278,15 +280,28 @@ def publish_tables(
     return changed
 
 
-def publish_run_log(spark: SparkSession, lh: Lakehouse, db: ServingDatabase, run_id: str) -> None:
-    """The run and its steps, from ``ops_run_steps``, for the dashboard's pipeline view."""
-    steps = lakehouse.read(spark, lh, "ops_run_steps").filter(F.col("run_id") == run_id)
-    run = steps.groupBy("run_id").agg(
-        F.lit("succeeded").alias("status"),
+def run_log_frames(steps: DataFrame, run_id: str) -> tuple[DataFrame, DataFrame]:
+    """The run's row (failed when any step failed) and its steps (one per step; a failure row
+    recorded by ``09_record_failure`` wins over a success row the same step wrote before failing)."""
+    mine = steps.filter(F.col("run_id") == run_id)
+    worst_first = Window.partitionBy("run_id", "step").orderBy(
+        F.when(F.col("status") == "failed", 0).otherwise(1), F.col("finished_at").desc()
+    )
+    one_per_step = mine.withColumn("_rank", F.row_number().over(worst_first)).filter("_rank = 1").drop("_rank")
+    run = one_per_step.groupBy("run_id").agg(
+        F.when(F.max(F.when(F.col("status") == "failed", 1).otherwise(0)) == 1, F.lit("failed"))
+        .otherwise(F.lit("succeeded"))
+        .alias("status"),
         F.min("started_at").alias("started_at"),
         F.max("finished_at").alias("finished_at"),
         F.round(F.sum("duration_s"), 3).alias("duration_s"),
     )
+    return run, one_per_step
+
+
+def publish_run_log(spark: SparkSession, lh: Lakehouse, db: ServingDatabase, run_id: str) -> None:
+    """The run and its steps, from ``ops_run_steps``, for the dashboard's pipeline view."""
+    run, steps = run_log_frames(lakehouse.read(spark, lh, "ops_run_steps"), run_id)
     with db.transaction():
         for name, frame in (("pipeline_runs", run), ("pipeline_run_steps", steps)):
             table = SERVING_TABLES[name]

@@ -1,5 +1,11 @@
-"""Azure SQL Database serving target: T-SQL DDL from sql/azure_sql, a #temp stage filled with
-``fast_executemany`` in batches, then one set-based MERGE per table.
+"""Azure SQL Database (or a SQL database in Fabric, ``fabric_sql``) serving target: T-SQL DDL from
+sql/azure_sql, a #temp stage filled with ``fast_executemany`` in batches, then one set-based MERGE
+per table.
+
+The ODBC driver often cannot describe a #temp table's parameters, and pyodbc's fast_executemany
+then binds every string as VARCHAR(255), so a longer value fails or is cut. The publisher therefore
+binds every parameter's type and size itself (``cursor.setinputsizes``), from the declared columns
+of the target table the stage copies (INFORMATION_SCHEMA, i.e. the DDL in sql/azure_sql).
 
 Same contract as ``postgres.PostgresDatabase``: only pipeline-owned columns are written (operator
 actions survive), a row identical to the stored one is not touched (``EXISTS (… EXCEPT …)`` is
@@ -55,6 +61,38 @@ OFFSET_TYPES = frozenset({"datetimeoffset"})
 OFFSET_STAGE_TYPE = "NVARCHAR(40)"
 OFFSET_TYPE = "DATETIMEOFFSET(6)"
 AUTH_MODES = ("identity", "service_principal", "default")
+# Serving targets this module publishes to. A SQL database in Fabric speaks the same T-SQL over the
+# same TDS endpoint with the same Entra tokens as Azure SQL Database; only where it lives differs.
+KINDS = ("azure_sql", "fabric_sql")
+# Host suffixes of the read-only SQL analytics endpoints (lakehouse / warehouse): never a serving target.
+READ_ONLY_ENDPOINTS = (".datawarehouse.fabric.microsoft.com", ".datawarehouse.pbidedicated.windows.net")
+
+# ODBC SQL type codes (sql.h / sqlext.h; the same values as pyodbc.SQL_*), so input sizes can be
+# computed and tested without pyodbc installed.
+SQL_WVARCHAR = -9
+SQL_WLONGVARCHAR = -10
+SQL_VARCHAR = 12
+SQL_INTEGER = 4
+SQL_BIGINT = -5
+SQL_SMALLINT = 5
+SQL_BIT = -7
+SQL_DOUBLE = 8
+SQL_REAL = 7
+SQL_TYPE_DATE = 91
+SQL_TYPE_TIMESTAMP = 93
+# DATA_TYPE (INFORMATION_SCHEMA) → ODBC type of a fixed-size column: (type, column size, decimal digits).
+# pyodbc's fast_executemany takes these instead of describing the parameter (pyodbc params.cpp,
+# UpdateParamInfo), which for a #temp table often fails and falls back to SQL_VARCHAR(255).
+FIXED_INPUT_SIZES = {
+    "int": (SQL_INTEGER, 0, 0),
+    "bigint": (SQL_BIGINT, 0, 0),
+    "smallint": (SQL_SMALLINT, 0, 0),
+    "bit": (SQL_BIT, 0, 0),
+    "float": (SQL_DOUBLE, 0, 0),
+    "real": (SQL_REAL, 0, 0),
+    "date": (SQL_TYPE_DATE, 10, 0),
+    "datetime2": (SQL_TYPE_TIMESTAMP, 27, 7),
+}
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _GO = re.compile(r"^\s*GO\s*;?\s*$", re.IGNORECASE | re.MULTILINE)
@@ -105,11 +143,50 @@ def stage_name(table: str) -> str:
 
 
 def columns_sql() -> str:
-    """Column names and types of one serving table (``?`` = table name)."""
+    """Column names, types and declared character lengths (-1 = MAX) of one serving table (``?`` = table name)."""
     return (
-        "SELECT COLUMN_NAME, DATA_TYPE FROM INFORMATION_SCHEMA.COLUMNS\n"
+        "SELECT COLUMN_NAME, DATA_TYPE, CHARACTER_MAXIMUM_LENGTH FROM INFORMATION_SCHEMA.COLUMNS\n"
         f"WHERE TABLE_SCHEMA = N'{SCHEMA}' AND TABLE_NAME = ?;"
     )
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """A target column as INFORMATION_SCHEMA declares it."""
+
+    data_type: str
+    max_length: int | None = None  # characters; -1 for (N)VARCHAR(MAX)
+
+
+def input_size(column: str, declared: ColumnType, offset_columns: Iterable[str]) -> tuple[int, int, int]:
+    """The (ODBC type, size, decimal digits) the stage's parameter for ``column`` is bound with.
+
+    Offset columns are staged as NVARCHAR(40) text (see ``create_stage_sql``); strings get their
+    declared length (MAX as a long type), never the driver's 255 guess.
+    """
+    if column in set(offset_columns):
+        return (SQL_WVARCHAR, int(OFFSET_STAGE_TYPE[len("NVARCHAR(") : -1]), 0)
+    kind = declared.data_type.lower()
+    if kind in ("nvarchar", "nchar", "varchar", "char"):
+        if declared.max_length is None:
+            raise ValueError(f"column {column} ({kind}) has no declared length")
+        if declared.max_length == -1:
+            return (SQL_WLONGVARCHAR, 0, 0)
+        return (SQL_WVARCHAR if kind.startswith("n") else SQL_VARCHAR, declared.max_length, 0)
+    if kind not in FIXED_INPUT_SIZES:
+        raise ValueError(f"column {column}: no ODBC binding for SQL type {kind!r}")
+    return FIXED_INPUT_SIZES[kind]
+
+
+def input_sizes(
+    columns: Sequence[str], declared: Mapping[str, ColumnType], offset_columns: Iterable[str]
+) -> list[tuple[int, int, int]]:
+    """``input_size`` of each staged column, in insert order (what ``cursor.setinputsizes`` takes)."""
+    offsets = frozenset(offset_columns)
+    missing = [c for c in columns if c not in declared]
+    if missing:
+        raise ValueError(f"columns {missing} are not declared in the target table")
+    return [input_size(c, declared[c], offsets) for c in columns]
 
 
 def drop_stage_sql(table: str) -> str:
@@ -274,9 +351,10 @@ class AzureSqlSettings:
     key_vault_url: str = ""
     client_secret_name: str = "altaviz-sql-client-secret"
     batch_size: int = DEFAULT_BATCH_SIZE
+    kind: str = "azure_sql"  # or "fabric_sql": a SQL database in Fabric
 
     @classmethod
-    def from_environment(cls, overrides: Mapping[str, str] | None = None) -> AzureSqlSettings:
+    def from_environment(cls, overrides: Mapping[str, str] | None = None, kind: str = "azure_sql") -> AzureSqlSettings:
         """``AZURE_SQL_SERVER``, ``AZURE_SQL_DATABASE``, ``AZURE_SQL_AUTH``
         (identity | service_principal | default), ``AZURE_SQL_DRIVER``, ``AZURE_TENANT_ID``,
         ``AZURE_CLIENT_ID``, ``AZURE_KEY_VAULT_URL``, ``AZURE_SQL_CLIENT_SECRET_NAME``,
@@ -284,10 +362,20 @@ class AzureSqlSettings:
         values = {**os.environ, **{k: v for k, v in (overrides or {}).items() if v}}
         server = values.get("AZURE_SQL_SERVER", "").strip()
         database = values.get("AZURE_SQL_DATABASE", "").strip()
+        if kind not in KINDS:
+            raise ValueError(f"unknown T-SQL serving target {kind!r}; known: {', '.join(KINDS)}")
+        example = "<id>.database.fabric.microsoft.com" if kind == "fabric_sql" else "myserver.database.windows.net"
         if not server or not database:
             raise ValueError(
-                "DB_TYPE=azure_sql needs AZURE_SQL_SERVER (e.g. myserver.database.windows.net) and "
+                f"DB_TYPE={kind} needs AZURE_SQL_SERVER (e.g. {example}) and "
                 "AZURE_SQL_DATABASE (or the 05_publish parameters sql_server / sql_database)"
+            )
+        host = server.removeprefix("tcp:").split(",")[0].lower()
+        if host.endswith(READ_ONLY_ENDPOINTS):
+            raise ValueError(
+                f"{server} is a lakehouse or warehouse SQL analytics endpoint, which is read-only; publish to "
+                "a SQL database in Fabric (DB_TYPE=fabric_sql, its server ends in .database.fabric.microsoft.com) "
+                "or to Azure SQL (DB_TYPE=azure_sql)"
             )
         auth = (values.get("AZURE_SQL_AUTH") or ("identity" if runtime.in_fabric() else "default")).lower()
         if auth not in AUTH_MODES:
@@ -302,6 +390,7 @@ class AzureSqlSettings:
             key_vault_url=values.get("AZURE_KEY_VAULT_URL", ""),
             client_secret_name=values.get("AZURE_SQL_CLIENT_SECRET_NAME") or "altaviz-sql-client-secret",
             batch_size=int(values.get("AZURE_SQL_BATCH_SIZE") or DEFAULT_BATCH_SIZE),
+            kind=kind,
         )
 
     def connection_string(self) -> str:
@@ -361,15 +450,15 @@ class AzureSqlDatabase:
     ) -> None:
         self.settings = settings
         self._conn = connection if connection is not None else connector(settings)
-        self._offset_columns: dict[str, frozenset[str]] = {}
+        self._declared: dict[str, dict[str, ColumnType]] = {}
         self._cursor: Any | None = None
 
     @classmethod
-    def from_environment(cls, overrides: Mapping[str, str] | None = None) -> AzureSqlDatabase:
-        return cls(AzureSqlSettings.from_environment(overrides))
+    def from_environment(cls, overrides: Mapping[str, str] | None = None, kind: str = "azure_sql") -> AzureSqlDatabase:
+        return cls(AzureSqlSettings.from_environment(overrides, kind))
 
     def describe(self) -> str:
-        return f"azure_sql://{self.settings.server}/{self.settings.database} (auth={self.settings.auth})"
+        return f"{self.settings.kind}://{self.settings.server}/{self.settings.database} (auth={self.settings.auth})"
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
@@ -399,24 +488,37 @@ class AzureSqlDatabase:
             for batch in split_batches(ddl_text()):
                 cur.execute(batch)
 
-    def _offsets(self, cur: Any, table: str) -> frozenset[str]:
-        if table not in self._offset_columns:
+    def _columns(self, cur: Any, table: str) -> dict[str, ColumnType]:
+        """The target table's declared columns, read once per table."""
+        if table not in self._declared:
             cur.execute(columns_sql(), table)
-            found = {str(name): str(kind).lower() for name, kind in cur.fetchall()}
+            found = {
+                str(name): ColumnType(str(kind).lower(), None if length is None else int(length))
+                for name, kind, length in cur.fetchall()
+            }
             if not found:
                 raise RuntimeError(f"table {SCHEMA}.{table} does not exist in {self.describe()}")
-            self._offset_columns[table] = frozenset(c for c, kind in found.items() if kind in OFFSET_TYPES)
-        return self._offset_columns[table]
+            self._declared[table] = found
+        return self._declared[table]
+
+    def _offsets(self, cur: Any, table: str) -> frozenset[str]:
+        return frozenset(c for c, t in self._columns(cur, table).items() if t.data_type in OFFSET_TYPES)
 
     def _stage(self, cur: Any, table: str, columns: Sequence[str], rows: pa.Table, offsets: frozenset[str]) -> int:
         cur.execute(drop_stage_sql(table))
         cur.execute(create_stage_sql(table, columns, offsets))
         cur.fast_executemany = True  # one round trip per batch instead of one per row
+        # Bound explicitly: the driver cannot describe a #temp table's columns (see module docstring).
+        cur.setinputsizes(input_sizes(columns, self._columns(cur, table), offsets))
         insert = insert_stage_sql(table, columns)
         staged = 0
-        for chunk in batched(rows_for_odbc(rows.select(list(columns)), offsets), self.settings.batch_size):
-            cur.executemany(insert, chunk)
-            staged += len(chunk)
+        try:
+            for chunk in batched(rows_for_odbc(rows.select(list(columns)), offsets), self.settings.batch_size):
+                cur.executemany(insert, chunk)
+                staged += len(chunk)
+        finally:
+            # The sizes stay on the cursor: cleared so the next statement on it binds its own.
+            cur.setinputsizes(None)
         return staged
 
     def upsert(
