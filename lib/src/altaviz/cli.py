@@ -135,8 +135,10 @@ def _first_operator(home: Path) -> None:
     try:
         password = accounts.ensure_first_operator(accounts.serving_database_url(home))
     except Exception as err:  # the run itself succeeded; say how to do this step by hand
-        console.print(f"[yellow]no first dashboard account created ({err}); "
-                      "create one with: altaviz users add <name> --role operator[/]")
+        console.print(
+            f"[yellow]no first dashboard account created ({err}); "
+            "create one with: altaviz users add <name> --role operator[/]"
+        )
         return
     if password:
         console.print(
@@ -285,8 +287,13 @@ def users_list(home: HomeOption = None) -> None:
     for col in ("account", "role", "provider", "created", "last sign-in"):
         table.add_column(col)
     for a in rows:
-        table.add_row(a.name, a.role, a.provider, f"{a.created_at:%Y-%m-%d %H:%M}",
-                      f"{a.last_sign_in_at:%Y-%m-%d %H:%M}" if a.last_sign_in_at else "never")
+        table.add_row(
+            a.name,
+            a.role,
+            a.provider,
+            f"{a.created_at:%Y-%m-%d %H:%M}",
+            f"{a.last_sign_in_at:%Y-%m-%d %H:%M}" if a.last_sign_in_at else "never",
+        )
     console.print(table)
 
 
