@@ -10,6 +10,8 @@ export type Severity = 'warning' | 'critical';
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
 export type AlertAction = 'acknowledge' | 'resolve' | 'reopen' | 'note';
 export type Sensor = 'vibration_mms' | 'discharge_temp_f' | 'discharge_pressure_psi' | 'suction_pressure_psi';
+// What an alert episode is about: a sensor's limits, or the unit's stop (the pipeline's running_state).
+export type AlertSensor = Sensor | 'running_state';
 export type QualityMetricName = 'freshness_minutes' | 'completeness_pct' | 'consistency_pct' | 'accuracy_pct';
 
 export interface Station {
@@ -74,7 +76,7 @@ export interface CompressorSnapshot extends Compressor {
 /** When an alert episode was open, for shading the charts' time axis (ended_at null: still open). */
 export interface AlertEpisode {
   alert_id: string;
-  sensor: Sensor;
+  sensor: AlertSensor;
   severity: Severity;
   opened_at: string;
   ended_at: string | null;
@@ -84,7 +86,7 @@ export interface Alert {
   alert_id: string;
   compressor_id: string;
   station_id: string;
-  sensor: Sensor;
+  sensor: AlertSensor;
   severity: Severity;
   current_severity: Status;
   is_active: boolean;
