@@ -221,24 +221,6 @@ def test_a_column_type_without_a_binding_is_refused():
         azure_sql.input_sizes(["x"], {}, ())
 
 
-def test_the_fake_cursor_binding_constants_are_pyodbc_s():
-    pyodbc = pytest.importorskip("pyodbc")
-    for name in (
-        "SQL_WVARCHAR",
-        "SQL_WLONGVARCHAR",
-        "SQL_VARCHAR",
-        "SQL_INTEGER",
-        "SQL_BIGINT",
-        "SQL_SMALLINT",
-        "SQL_BIT",
-        "SQL_DOUBLE",
-        "SQL_REAL",
-        "SQL_TYPE_DATE",
-        "SQL_TYPE_TIMESTAMP",
-    ):
-        assert getattr(azure_sql, name) == getattr(pyodbc, name), name
-
-
 def test_republishing_identical_rows_reports_zero_changes():
     conn = FakeConnection(merge_rowcount=0)
     db = AzureSqlDatabase(SETTINGS, connection=conn)
