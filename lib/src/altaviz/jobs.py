@@ -776,6 +776,14 @@ def run_gold(spark: SparkSession, *, run_id: str, lakehouse_root: str = "", conf
 # ---------------------------------------------------------------- 05_publish
 
 
+def _serving_settings(arguments: dict[str, Any]) -> dict[str, str]:
+    """The Azure SQL settings among a notebook entry point's arguments (its ``locals()``): every
+    parameter of ``azure_sql.NOTEBOOK_PARAMETERS`` the notebook passes, as setting overrides."""
+    from altaviz.publish import azure_sql
+
+    return azure_sql.overrides_from_parameters({name: arguments[name] for name in azure_sql.NOTEBOOK_PARAMETERS})
+
+
 def run_publish(
     spark: SparkSession,
     *,
@@ -802,22 +810,11 @@ def run_publish(
     ``AzureSqlSettings.from_environment`` when non-empty: a Fabric notebook has no environment
     variables of its own, so the pipeline passes them as parameters.
     """
-    from altaviz.publish import azure_sql, open_serving_database, publish_run_log, publish_tables
+    from altaviz.publish import open_serving_database, publish_run_log, publish_tables
     from altaviz.publish.semantic_link import refresh_after_publish
 
     lh, config = _setup(lakehouse_root, config_path)
-    settings = azure_sql.overrides_from_parameters(
-        {
-            "sql_server": sql_server,
-            "sql_database": sql_database,
-            "sql_auth": sql_auth,
-            "sql_driver": sql_driver,
-            "tenant_id": tenant_id,
-            "client_id": client_id,
-            "key_vault_url": key_vault_url,
-            "sql_client_secret_name": sql_client_secret_name,
-        }
-    )
+    settings = _serving_settings(locals())
     with open_serving_database(target, settings) as db:
         with recorded_step(spark, lh, run_id, "05_publish") as step:
             with progress.phase(spark, "05_publish", "publishing changes") as publishing:
@@ -902,7 +899,7 @@ def run_record_failure(
     The lakehouse row is written first: if the serving database is what failed, the failure is still
     recorded in the lakehouse, and this notebook fails too (the pipeline run stays failed either way).
     """
-    from altaviz.publish import azure_sql, open_serving_database, publish_run_log
+    from altaviz.publish import open_serving_database, publish_run_log
 
     lh, _ = _setup(lakehouse_root, config_path)
     recorded = [
@@ -918,18 +915,7 @@ def run_record_failure(
         txn = (f"{run_id}/{row[1]}/failed", 0)
         lakehouse.append(spark.createDataFrame([row], OPS_RUN_STEPS), lh, "ops_run_steps", txn=txn)
         log.error("run %s: %s failed: %s", run_id, row[1], row[8])
-    settings = azure_sql.overrides_from_parameters(
-        {
-            "sql_server": sql_server,
-            "sql_database": sql_database,
-            "sql_auth": sql_auth,
-            "sql_driver": sql_driver,
-            "tenant_id": tenant_id,
-            "client_id": client_id,
-            "key_vault_url": key_vault_url,
-            "sql_client_secret_name": sql_client_secret_name,
-        }
-    )
+    settings = _serving_settings(locals())
     with open_serving_database(target, settings) as db:
         publish_run_log(spark, lh, db, run_id)
         target_described = db.describe()
