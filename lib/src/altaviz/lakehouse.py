@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from delta.tables import DeltaTable
@@ -37,6 +37,9 @@ class SchemaMismatchError(ValueError):
 @dataclass(frozen=True)
 class Lakehouse:
     root: str
+    # A notebook run with write=False: every write checks its frame against the table's schema and
+    # counts its rows, then writes nothing (no table, no file, no stream checkpoint moves).
+    read_only: bool = False
 
     @classmethod
     def default(cls, root: str | None = None) -> Lakehouse:
@@ -50,6 +53,10 @@ class Lakehouse:
 
     def files_path(self, relative: str) -> str:
         return self._join("Files", relative.strip("/"))
+
+    def without_writes(self) -> Lakehouse:
+        """The same lakehouse, read-only: writes are checked and counted, never made."""
+        return replace(self, read_only=True)
 
     def checkpoint_path(self, stream: str) -> str:
         """Where a stream keeps its progress (which files or table versions it has processed)."""
@@ -84,8 +91,11 @@ def read_text(spark: SparkSession, path: str) -> str | None:
         stream.close()
 
 
-def write_text(spark: SparkSession, path: str, text: str) -> None:
+def write_text(spark: SparkSession, path: str, text: str, *, read_only: bool = False) -> None:
     """Writes a small text file whole (through a temporary name, so readers never see half of it)."""
+    if read_only:
+        log.info("write=False: not writing %s", path)
+        return
     fs, hadoop_path = _filesystem(spark, path)
     jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
     partial = jvm.org.apache.hadoop.fs.Path(f"{path}.partial")
@@ -113,11 +123,15 @@ def read(spark: SparkSession, lakehouse: Lakehouse, name: str) -> DataFrame:
     return spark.createDataFrame([], TABLES[name].schema)
 
 
-def ensure_table(spark: SparkSession, lakehouse: Lakehouse, name: str) -> DeltaTable:
-    """The table, created from its catalog entry (schema, partitioning, properties) if missing."""
+def ensure_table(spark: SparkSession, lakehouse: Lakehouse, name: str) -> DeltaTable | None:
+    """The table, created from its catalog entry (schema, partitioning, properties) if missing
+    (in a read-only lakehouse: None, and nothing created)."""
     path = lakehouse.table_path(name)
     if DeltaTable.isDeltaTable(spark, path):
         return DeltaTable.forPath(spark, path)
+    if lakehouse.read_only:
+        log.info("write=False: not creating Tables/%s", name)
+        return None
     spec = TABLES[name]
     builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(spec.schema).comment(spec.description)
     if spec.partition_by:
@@ -188,6 +202,10 @@ def _write(df: DataFrame, lakehouse: Lakehouse, name: str, mode: str, txn: tuple
     """Writes through the batch writer (creating the table from its catalog entry on first write);
     returns the rows written (0 when an idempotent transaction had already been committed)."""
     spark, path, spec = df.sparkSession, lakehouse.table_path(name), TABLES[name]
+    if lakehouse.read_only:
+        rows = conform(df, name).count()  # the schema check and the transforms run; nothing is written
+        log.info("write=False: would %s %d rows to Tables/%s", mode, rows, name)
+        return rows
     before = _log_version(spark, path)
     writer = conform(df, name).write.format("delta").mode(mode)
     if before is None:
@@ -248,6 +266,10 @@ def merge(
     """
     spark = df.sparkSession
     spec = TABLES[name]
+    if lakehouse.read_only:
+        rows = conform(df, name, keep=(delete_flag,) if delete_flag else ()).count()
+        log.info("write=False: would merge %d rows into Tables/%s", rows, name)
+        return MergeResult(inserted=rows)
     if not table_exists(spark, lakehouse, name):
         first = df.filter(~F.col(delete_flag)).drop(delete_flag) if delete_flag else df
         result = MergeResult(inserted=_write(first, lakehouse, name, "append", None))
@@ -344,6 +366,26 @@ def ingest(stream: DataFrame, lakehouse: Lakehouse, name: str, checkpoint: str, 
         else writer.trigger(availableNow=True)
     )
     return writer.start(lakehouse.table_path(name))
+
+
+def stream_checkpoint(spark: SparkSession, lakehouse: Lakehouse, stream: str) -> str:
+    """Where a stream over ``stream``'s input keeps its progress: its checkpoint; in a read-only
+    lakehouse a scratch copy of it on the driver's disk, so the run sees the same new input and the
+    real checkpoint does not move."""
+    real = lakehouse.checkpoint_path(stream)
+    if not lakehouse.read_only:
+        return real
+    import tempfile
+
+    scratch = f"file://{tempfile.mkdtemp(prefix='altaviz-write-false-')}/{stream}"
+    source_fs, source = _filesystem(spark, real)
+    if source_fs.exists(source):
+        target_fs, target = _filesystem(spark, scratch)
+        jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+        conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[attr-defined]
+        jvm.org.apache.hadoop.fs.FileUtil.copy(source_fs, source, target_fs, target, False, conf)
+    log.info("write=False: stream progress kept in %s (a copy; %s does not move)", scratch, real)
+    return scratch
 
 
 def process_available(

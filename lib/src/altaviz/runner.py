@@ -244,7 +244,9 @@ def shared_kernel(log_file: Path, cwd: Path) -> Iterator[Any]:
 
     km = KernelManager(kernel_name=KERNEL)
     with open(log_file, "ab") as sink:  # append mode: the runner writes to the same file
-        km.start_kernel(stdout=sink, stderr=sink, cwd=str(cwd))
+        # A pipeline run: runtime.preview shows nothing (no one looks at the executed notebooks).
+        env = {**os.environ, runtime.PIPELINE_RUN_ENV: "1"}
+        km.start_kernel(stdout=sink, stderr=sink, cwd=str(cwd), env=env)
     try:
         yield km
     finally:

@@ -23,6 +23,10 @@ log = logging.getLogger("altaviz")
 
 # Printed by exit_notebook locally; the local runner reads it from the executed notebook.
 EXIT_MARKER = "##altaviz-exit-value##"
+# Set by the local runner for the kernel it starts: a pipeline run, where previews do nothing.
+PIPELINE_RUN_ENV = "ALTAVIZ_PIPELINE_RUN"
+# "1" or "0" forces previews on or off (e.g. "0" for a papermill run outside the runner).
+PREVIEW_ENV = "ALTAVIZ_PREVIEW"
 
 
 @cache
@@ -182,6 +186,62 @@ def fabric_context() -> dict[str, str]:
     context = dict(utils.runtime.context)
     keys = ("currentWorkspaceId", "defaultLakehouseId", "defaultLakehouseName", "defaultLakehouseWorkspaceId")
     return {k: str(context.get(k) or "") for k in keys}
+
+
+def is_interactive() -> bool:
+    """Whether someone is looking at this notebook: an interactive Fabric session, or a local
+    Jupyter kernel that the runner did not start. False in pipeline runs, under the runner's
+    papermill, outside a kernel and whenever unsure. ``ALTAVIZ_PREVIEW=1|0`` overrides."""
+    forced = os.environ.get(PREVIEW_ENV, "")
+    if forced in ("0", "1"):
+        return forced == "1"
+    utils = _notebookutils()
+    if utils is not None:
+        # notebookutils.runtime.context: isForPipeline / isForInteractive / isReferenceRun (all contexts).
+        try:
+            context = dict(utils.runtime.context)
+        except Exception:  # noqa: BLE001  (an older runtime without the context: assume no one is looking)
+            return False
+        return (
+            context.get("isForInteractive") is True
+            and context.get("isForPipeline") is False
+            and not context.get("isReferenceRun")
+        )
+    if os.environ.get(PIPELINE_RUN_ENV):
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"  # a Jupyter kernel
+
+
+def preview(df: Any, n: int = 20, *, title: str = "") -> None:
+    """Shows the first ``n`` rows of ``df`` with ``display`` when someone is looking
+    (``is_interactive``); does nothing (and runs no Spark job) in pipeline runs and under papermill."""
+    if not is_interactive():
+        return
+    from IPython.display import display
+
+    if title:
+        print(title)
+    limited = df.limit(n)
+    fabric_display = _fabric_display()
+    if fabric_display is not None:
+        fabric_display(limited)  # Fabric's rich table, with its charts and column profiles
+    else:
+        display(limited.toPandas())
+
+
+def _fabric_display() -> Any | None:
+    """Fabric's notebook ``display`` (in every session's namespace), else None."""
+    if _notebookutils() is None:
+        return None
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return None if shell is None else shell.user_ns.get("display")
 
 
 def skipped_outside_fabric(action: str) -> None:

@@ -222,6 +222,17 @@ def _thresholds_frame(spark: SparkSession, config: AltavizConfig) -> DataFrame:
     return spark.createDataFrame(rows, "sensor string, direction string, warning double, critical double, unit string")
 
 
+def serving_frame(spark: SparkSession, lh: Lakehouse, config: AltavizConfig, name: str) -> DataFrame:
+    """What the serving table ``name`` mirrors, in its columns: its lakehouse source's current rows
+    (the thresholds: from the config). What a first publish sends; a look at it needs no database."""
+    table = SERVING_TABLES[name]
+    if name == "sensor_thresholds":
+        return _thresholds_frame(spark, config)
+    if table.source is None:
+        raise ValueError(f"serving table {name!r} is built by the publisher, not mirrored from the lakehouse")
+    return lakehouse.read(spark, lh, table.source).select(*table.columns)
+
+
 def _publish_source(spark: SparkSession, lh: Lakehouse, db: ServingDatabase, table: ServingTable) -> int:
     """Upserts (and deletes) what changed in ``table.source`` since the last publish; moves its watermark."""
     assert table.source is not None
