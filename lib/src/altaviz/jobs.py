@@ -17,7 +17,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -74,15 +74,13 @@ class StepRecord:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-@contextmanager
-def recorded_step(spark: SparkSession, lh: Lakehouse, run_id: str, step: str) -> Iterator[StepRecord]:
-    """Times a step and writes its row in ``ops_run_steps`` (only when it succeeds: a failed
-    notebook is reported by the pipeline that ran it). Written once per run and step, even if
-    the step is retried."""
-    record = StepRecord()
-    started = datetime.now(UTC)
-    t0 = time.perf_counter()
-    yield record
+def _append_step_row(
+    spark: SparkSession, lh: Lakehouse, run_id: str, step: str, record: StepRecord, started: datetime, t0: float
+) -> None:
+    """The step's row in ``ops_run_steps``; written once per run and step, even if retried."""
+    if lh.read_only:
+        log.info("write=False: %s not recorded in ops_run_steps", step)
+        return
     row = (
         run_id,
         step,
@@ -95,6 +93,85 @@ def recorded_step(spark: SparkSession, lh: Lakehouse, run_id: str, step: str) ->
         json.dumps(record.detail, default=str, sort_keys=True),
     )
     lakehouse.append(spark.createDataFrame([row], OPS_RUN_STEPS), lh, "ops_run_steps", txn=(f"{run_id}/{step}", 0))
+
+
+@contextmanager
+def recorded_step(spark: SparkSession, lh: Lakehouse, run_id: str, step: str) -> Iterator[StepRecord]:
+    """Times a step and writes its row in ``ops_run_steps`` (only when it succeeds: a failed
+    notebook is reported by the pipeline that ran it). Written once per run and step, even if
+    the step is retried."""
+    record = StepRecord()
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    yield record
+    _append_step_row(spark, lh, run_id, step, record, started, t0)
+
+
+class Step(StepRecord):
+    """A notebook's step across its cells: ``open_step`` in the first code cell, the step's
+    functions in between, ``finish`` in the last. ``finish`` writes the ``ops_run_steps`` row, so a
+    cell that fails leaves no success row (the pipeline's on-failure path records the failure), as
+    ``recorded_step`` does for a step run in one call. ``run_silver`` and the others call the same
+    functions in the same order as their notebooks.
+
+    With ``write=False`` the lakehouse is read-only: every transform runs and every write is checked
+    against its table's schema and counted, but no table, file, stream checkpoint, serving database
+    or run-log row changes.
+    """
+
+    def __init__(
+        self, spark: SparkSession, name: str, run_id: str, lh: Lakehouse, config: AltavizConfig, now: datetime
+    ) -> None:
+        super().__init__()
+        self.spark, self.name, self.run_id, self.lh, self.config = spark, name, run_id, lh, config
+        self.now = now  # the step's clock: one "now" for every cell of the run
+        self.started = datetime.now(UTC)
+        self._t0 = time.perf_counter()
+        self._resources = ExitStack()
+
+    @property
+    def write(self) -> bool:
+        return not self.lh.read_only
+
+    def phase(self, what: str) -> Any:
+        """A progress phase of this step (``progress.phase``)."""
+        return progress.phase(self.spark, self.name, what)
+
+    def enter(self, resource: Any) -> Any:
+        """Enters a context manager (e.g. the serving database) that ``close`` leaves."""
+        return self._resources.enter_context(resource)
+
+    def finish(self) -> dict[str, Any]:
+        """Records the step (when writing) and returns its summary, the notebook's exit value."""
+        _append_step_row(self.spark, self.lh, self.run_id, self.name, self, self.started, self._t0)
+        return {**self.detail, "write": self.write} if not self.write else dict(self.detail)
+
+    def close(self) -> None:
+        self._resources.close()
+
+
+def _is_true(flag: Any) -> bool:
+    """A notebook's boolean parameter, also when it arrives as text ("false", "0")."""
+    return flag if isinstance(flag, bool) else str(flag).strip().lower() not in ("false", "0", "no", "")
+
+
+def open_step(
+    spark: SparkSession,
+    name: str,
+    *,
+    run_id: str,
+    write: bool = True,
+    lakehouse_root: str = "",
+    config_path: str = "",
+    now: str = "",
+) -> Step:
+    """Starts a notebook's step: the lakehouse (read-only when ``write`` is False), the config and
+    the step's clock (``now``, an ISO timestamp; default: the current time)."""
+    lh, config = _setup(lakehouse_root, config_path)
+    if not _is_true(write):
+        lh = lh.without_writes()
+        progress.report(name, "write=False: every transform runs, nothing is written")
+    return Step(spark, name, run_id, lh, config, _parse_time(now, "now") if now else datetime.now(UTC))
 
 
 def _local_checkpoint(df: DataFrame) -> DataFrame:
@@ -383,9 +460,10 @@ def _newest(spark: SparkSession, lh: Lakehouse, table: str, column: str) -> date
 
 def _record_quality(
     spark: SparkSession, lh: Lakehouse, table_name: str, metrics: dict, run_id: str, now: datetime
-) -> None:
+) -> DataFrame:
     rows = quality.to_quality_rows(spark, table_name, metrics, run_id, now)
     lakehouse.append(rows, lh, "gold_data_quality", txn=(f"{run_id}/quality/{table_name}", 0))
+    return rows
 
 
 # ---------------------------------------------------------------- 03_silver
@@ -450,6 +528,7 @@ class SilverTotals:
     first_accepted: datetime | None = None
     last_accepted: datetime | None = None
     rules: Counter = field(default_factory=Counter)
+    last_judged: DataFrame | None = None  # the last micro-batch's judged rows, to look at
 
     def add(self, summary: Any) -> None:
         self.judged += summary["judged"]
@@ -526,6 +605,7 @@ def _silver_batch(
             "silver_pending_readings",
         )
         totals.add(summary)
+        totals.last_judged = judged
 
     return judge
 
@@ -535,62 +615,109 @@ def _broadcast_if(frame: DataFrame, rows: int, limit: int = 1_000_000) -> DataFr
     return F.broadcast(frame) if rows <= limit else frame
 
 
-def run_silver(
-    spark: SparkSession, *, run_id: str, lakehouse_root: str = "", config_path: str = "", now: str = ""
-) -> dict[str, Any]:
-    """Validates bronze rows not judged yet; valid rows go to silver, failures to quarantine, rows
-    waiting for their next reading to pending."""
-    lh, config = _setup(lakehouse_root, config_path)
-    judged_at = _parse_time(now, "now") if now else datetime.now(UTC)
-    totals = SilverTotals()
-    with recorded_step(spark, lh, run_id, "03_silver") as step:
+def refresh_registries(step: Step) -> DataFrame:
+    """03_silver, 1: the station and compressor registries in silver = the newest bronze version of
+    each entry. Returns the compressors, which the checks below look units up in."""
+    for table in ("silver_sensor_readings", "silver_quarantine_readings", "silver_pending_readings"):
         # Every output exists after a run, even one that quarantined or held back nothing.
-        for table in ("silver_sensor_readings", "silver_quarantine_readings", "silver_pending_readings"):
-            lakehouse.ensure_table(spark, lh, table)
-        compressors = _refresh_registries(spark, lh)
-        maintenance = _refresh_maintenance_events(spark, lh, compressors, run_id)
-        bronze_stream = spark.readStream.format("delta").load(lh.table_path("bronze_sensor_readings"))
-        with progress.phase(spark, "03_silver", "judging new readings") as judging:
-            lakehouse.process_available(
-                bronze_stream,
-                lh.checkpoint_path("silver_sensor_readings"),
-                _silver_batch(spark, lh, config, run_id, judged_at, compressors, totals),
-                query_name=f"silver_{run_id}".replace("-", "_"),
-            )
-            judging.rows = totals.judged
-        counts = spark.createDataFrame(
-            [(run_id, rule, int(totals.rules.get(rule, 0)), judged_at) for rule in (*silver.RULES, silver.GAP_COUNT)],
-            SILVER_RULE_COUNTS,
+        lakehouse.ensure_table(step.spark, step.lh, table)
+    compressors = _refresh_registries(step.spark, step.lh)
+    if not step.write:  # nothing was written: the registry is what would have been merged
+        compressors = silver.to_latest_registry(
+            lakehouse.read(step.spark, step.lh, "bronze_compressors"), "compressor_id", RAW_COMPRESSORS.fieldNames()
         )
-        lakehouse.append(counts, lh, "silver_rule_counts", txn=(f"{run_id}/silver_rule_counts", 0))
-        step.rows_in, step.rows_out = totals.judged, totals.accepted
-        step.detail = {
+    return compressors
+
+
+def refresh_work_orders(step: Step, compressors: DataFrame) -> dict[str, int]:
+    """03_silver, 2: the CMMS work orders: the newest valid version of each to silver, invalid ones
+    to their quarantine with the rules they failed."""
+    maintenance = _refresh_maintenance_events(step.spark, step.lh, compressors, step.run_id)
+    step.detail["maintenance"] = maintenance
+    return maintenance
+
+
+def judge_new_readings(step: Step, compressors: DataFrame) -> SilverTotals:
+    """03_silver, 3: every bronze reading silver has not judged yet, judged against the named rules
+    (a Delta stream over bronze, one micro-batch at a time): valid rows to silver, failures to
+    quarantine, rows waiting for their next reading to pending. The totals keep the last batch's
+    judged rows (``last_judged``) to look at."""
+    totals = SilverTotals()
+    bronze_stream = step.spark.readStream.format("delta").load(step.lh.table_path("bronze_sensor_readings"))
+    with step.phase("judging new readings") as judging:
+        lakehouse.process_available(
+            bronze_stream,
+            lakehouse.stream_checkpoint(step.spark, step.lh, "silver_sensor_readings"),
+            _silver_batch(step.spark, step.lh, step.config, step.run_id, step.now, compressors, totals),
+            query_name=f"silver_{step.run_id}".replace("-", "_"),
+        )
+        judging.rows = totals.judged
+    step.rows_in, step.rows_out = totals.judged, totals.accepted
+    step.detail.update(
+        {
             "validated": totals.judged,
             "valid": totals.accepted,
             "quarantined": totals.quarantined,
             "pending": totals.pending,
             "rules": {rule: int(totals.rules.get(rule, 0)) for rule in (*silver.RULES, silver.GAP_COUNT)},
-            "maintenance": maintenance,
         }
-        placed = sum(
-            lakehouse.read(spark, lh, t).count()
-            for t in ("silver_sensor_readings", "silver_quarantine_readings", "silver_pending_readings")
-        )
-        metrics = quality.silver_metrics(
-            accepted=totals.accepted,
-            quarantined=totals.quarantined,
-            first_accepted=totals.first_accepted,
-            last_accepted=totals.last_accepted,
-            newest_reading=totals.last_accepted or _newest(spark, lh, "silver_sensor_readings", "timestamp"),
-            units=compressors.count(),
-            interval_minutes=config.windows.reading_interval_minutes,
-            placed_rows=placed,
-            bronze_rows=lakehouse.read(spark, lh, "bronze_sensor_readings").count(),
-            now=judged_at,
-        )
-        _record_quality(spark, lh, "silver_sensor_readings", metrics, run_id, judged_at)
-        log.info("silver: %s", step.detail)
-    return dict(step.detail)
+    )
+    return totals
+
+
+def record_rule_counts(step: Step, totals: SilverTotals) -> DataFrame:
+    """03_silver, 4: how many rows failed each rule this run (``silver_rule_counts``)."""
+    counts = step.spark.createDataFrame(
+        [(step.run_id, rule, int(totals.rules.get(rule, 0)), step.now) for rule in (*silver.RULES, silver.GAP_COUNT)],
+        SILVER_RULE_COUNTS,
+    )
+    lakehouse.append(counts, step.lh, "silver_rule_counts", txn=(f"{step.run_id}/silver_rule_counts", 0))
+    return counts
+
+
+def record_silver_quality(step: Step, totals: SilverTotals, compressors: DataFrame) -> DataFrame:
+    """03_silver, 5: the run's data-quality metrics for silver readings (``gold_data_quality``)."""
+    spark, lh = step.spark, step.lh
+    placed = sum(
+        lakehouse.read(spark, lh, t).count()
+        for t in ("silver_sensor_readings", "silver_quarantine_readings", "silver_pending_readings")
+    )
+    metrics = quality.silver_metrics(
+        accepted=totals.accepted,
+        quarantined=totals.quarantined,
+        first_accepted=totals.first_accepted,
+        last_accepted=totals.last_accepted,
+        newest_reading=totals.last_accepted or _newest(spark, lh, "silver_sensor_readings", "timestamp"),
+        units=compressors.count(),
+        interval_minutes=step.config.windows.reading_interval_minutes,
+        placed_rows=placed,
+        bronze_rows=lakehouse.read(spark, lh, "bronze_sensor_readings").count(),
+        now=step.now,
+    )
+    log.info("silver: %s", step.detail)
+    return _record_quality(spark, lh, "silver_sensor_readings", metrics, step.run_id, step.now)
+
+
+def run_silver(
+    spark: SparkSession,
+    *,
+    run_id: str,
+    lakehouse_root: str = "",
+    config_path: str = "",
+    now: str = "",
+    write: bool = True,
+) -> dict[str, Any]:
+    """Validates bronze rows not judged yet; valid rows go to silver, failures to quarantine, rows
+    waiting for their next reading to pending. The chain ``03_silver`` runs cell by cell."""
+    step = open_step(
+        spark, "03_silver", run_id=run_id, write=write, lakehouse_root=lakehouse_root, config_path=config_path, now=now
+    )
+    compressors = refresh_registries(step)
+    refresh_work_orders(step, compressors)
+    judged = judge_new_readings(step, compressors)
+    record_rule_counts(step, judged)
+    record_silver_quality(step, judged, compressors)
+    return step.finish()
 
 
 # ---------------------------------------------------------------- 04_gold
@@ -640,6 +767,11 @@ class GoldTotals:
     episodes_changed: int = 0
     first_hour: datetime | None = None
     last_hour: datetime | None = None
+    units: int = 0
+    # The last micro-batch's frames, to look at.
+    last_features: DataFrame | None = None
+    last_hourly: DataFrame | None = None
+    last_episode_changes: DataFrame | None = None
 
 
 def _widen(totals: GoldTotals, first: datetime | None, last: datetime | None) -> None:
@@ -713,12 +845,15 @@ def _gold_batch(spark: SparkSession, lh: Lakehouse, config: AltavizConfig, compr
         lakehouse.merge(hourly, lh, "gold_hourly_readings", within=in_days)
         totals.hours += span[0]
         _widen(totals, span[1], span[2])
+        totals.last_features, totals.last_hourly = features, hourly
 
         if sensors:
             existing = lakehouse.read(spark, lh, "gold_alert_episodes")
             starts = to_episode_starts(scope, existing, sensors).persist(StorageLevel.MEMORY_AND_DISK)
             levels = _episode_levels(spark, lh, config, features, scope, starts)
-            changes = to_episode_changes(to_alert_episodes(levels), existing, starts)
+            # Materialised: MERGE reads it, and the notebook looks at it after MERGE changed `existing`.
+            changes = _local_checkpoint(to_episode_changes(to_alert_episodes(levels), existing, starts))
+            totals.last_episode_changes = changes
             totals.episodes_changed += lakehouse.merge(
                 changes, lh, "gold_alert_episodes", delete_flag="_delete"
             ).changed
@@ -728,49 +863,78 @@ def _gold_batch(spark: SparkSession, lh: Lakehouse, config: AltavizConfig, compr
     return recompute
 
 
-def run_gold(spark: SparkSession, *, run_id: str, lakehouse_root: str = "", config_path: str = "") -> dict[str, Any]:
-    """Recomputes features, hourly aggregates and alert episodes where silver gained readings."""
-    lh, config = _setup(lakehouse_root, config_path)
-    measured_at = datetime.now(UTC)
+def recompute_gold(step: Step) -> GoldTotals:
+    """04_gold, 1: where silver gained readings (a Delta stream over silver, one micro-batch at a
+    time), recomputes rolling features and threshold levels, hourly aggregates and alert episodes,
+    from the lookback the widest window needs. The totals keep the last batch's frames
+    (``last_features``, ``last_hourly``, ``last_episode_changes``) to look at."""
     totals = GoldTotals()
-    with recorded_step(spark, lh, run_id, "04_gold") as step:
-        compressors = lakehouse.read(spark, lh, "silver_compressors")
-        silver_stream = spark.readStream.format("delta").load(lh.table_path("silver_sensor_readings"))
-        with progress.phase(spark, "04_gold", "recomputing features, hours and episodes") as recomputing:
-            lakehouse.process_available(
-                silver_stream,
-                lh.checkpoint_path("gold_sensor_features"),
-                _gold_batch(spark, lh, config, compressors, totals),
-                query_name=f"gold_{run_id}".replace("-", "_"),
-            )
-            recomputing.rows = totals.readings
-        metrics = quality.hourly_metrics(
-            hours_written=totals.hours,
-            first_hour=totals.first_hour,
-            last_hour=totals.last_hour,
-            units=compressors.count(),
-            now=measured_at,
+    compressors = lakehouse.read(step.spark, step.lh, "silver_compressors")
+    silver_stream = step.spark.readStream.format("delta").load(step.lh.table_path("silver_sensor_readings"))
+    with step.phase("recomputing features, hours and episodes") as recomputing:
+        lakehouse.process_available(
+            silver_stream,
+            lakehouse.stream_checkpoint(step.spark, step.lh, "gold_sensor_features"),
+            _gold_batch(step.spark, step.lh, step.config, compressors, totals),
+            query_name=f"gold_{step.run_id}".replace("-", "_"),
         )
-        _record_quality(spark, lh, "gold_hourly_readings", metrics, run_id, measured_at)
-        summary = (
-            lakehouse.read(spark, lh, "gold_alert_episodes")
-            .agg(
-                F.count(F.lit(1)).alias("episodes"),
-                F.count(F.when(F.col("severity") == "critical", 1)).alias("critical"),
-                F.count(F.when(F.col("is_active"), 1)).alias("active"),
-            )
-            .first()
-        )
-        step.rows_in, step.rows_out = totals.readings, totals.hours
-        step.detail = {
+        recomputing.rows = totals.readings
+    totals.units = compressors.count()
+    step.rows_in, step.rows_out = totals.readings, totals.hours
+    step.detail.update(
+        {
             "features_written": totals.readings,
             "hours_written": totals.hours,
             "episodes_changed": totals.episodes_changed,
-            "alert_episodes": summary["episodes"],
-            "critical_episodes": summary["critical"],
-            "active_episodes": summary["active"],
         }
-    return dict(step.detail)
+    )
+    return totals
+
+
+def record_gold_quality(step: Step, totals: GoldTotals) -> DataFrame:
+    """04_gold, 2: the run's data-quality metrics for hourly readings (``gold_data_quality``)."""
+    metrics = quality.hourly_metrics(
+        hours_written=totals.hours,
+        first_hour=totals.first_hour,
+        last_hour=totals.last_hour,
+        units=totals.units,
+        now=step.now,
+    )
+    return _record_quality(step.spark, step.lh, "gold_hourly_readings", metrics, step.run_id, step.now)
+
+
+def summarise_alerts(step: Step) -> dict[str, int]:
+    """04_gold, 3: alert episodes in gold after this run: all, critical, still active."""
+    summary = (
+        lakehouse.read(step.spark, step.lh, "gold_alert_episodes")
+        .agg(
+            F.count(F.lit(1)).alias("episodes"),
+            F.count(F.when(F.col("severity") == "critical", 1)).alias("critical"),
+            F.count(F.when(F.col("is_active"), 1)).alias("active"),
+        )
+        .first()
+    )
+    counts = {
+        "alert_episodes": summary["episodes"],
+        "critical_episodes": summary["critical"],
+        "active_episodes": summary["active"],
+    }
+    step.detail.update(counts)
+    return counts
+
+
+def run_gold(
+    spark: SparkSession, *, run_id: str, lakehouse_root: str = "", config_path: str = "", write: bool = True
+) -> dict[str, Any]:
+    """Recomputes features, hourly aggregates and alert episodes where silver gained readings.
+    The chain ``04_gold`` runs cell by cell."""
+    step = open_step(
+        spark, "04_gold", run_id=run_id, write=write, lakehouse_root=lakehouse_root, config_path=config_path
+    )
+    totals = recompute_gold(step)
+    record_gold_quality(step, totals)
+    summarise_alerts(step)
+    return step.finish()
 
 
 # ---------------------------------------------------------------- 05_publish
@@ -782,6 +946,70 @@ def _serving_settings(arguments: dict[str, Any]) -> dict[str, str]:
     from altaviz.publish import azure_sql
 
     return azure_sql.overrides_from_parameters({name: arguments[name] for name in azure_sql.NOTEBOOK_PARAMETERS})
+
+
+def open_serving(step: Step, target: str = "", **sql_parameters: str) -> Any:
+    """05_publish, 1: the serving database (``target``; the Azure SQL settings as notebook
+    parameters, see ``azure_sql.NOTEBOOK_PARAMETERS``), schema applied, open until ``step.close()``.
+    With write=False: None, and nothing is connected to or created."""
+    from altaviz.publish import azure_sql, open_serving_database
+
+    settings = azure_sql.overrides_from_parameters(sql_parameters)  # refuses a parameter it does not know
+    if not step.write:
+        log.info("write=False: the serving database (%s) is not opened", target or "DB_TYPE / postgres")
+        return None
+    return step.enter(open_serving_database(target, settings))
+
+
+def serving_frame(step: Step, name: str) -> DataFrame:
+    """The lakehouse rows that the serving table ``name`` mirrors, in its columns (to look at)."""
+    from altaviz.publish import serving_frame as frame
+
+    return frame(step.spark, step.lh, step.config, name)
+
+
+def publish_changes(step: Step, db: Any) -> dict[str, int]:
+    """05_publish, 2: what changed in the lakehouse since the serving database's last publish, sent
+    in one transaction (rows inserted, changed or deleted per serving table). With write=False
+    (no database): the rows each serving table's lakehouse source holds, which a first publish sends."""
+    from altaviz.publish import SERVING_TABLES, publish_tables, serving_frame
+
+    if db is None:
+        published = {
+            name: serving_frame(step.spark, step.lh, step.config, name).count()
+            for name, table in SERVING_TABLES.items()
+            if table.source is not None or name == "sensor_thresholds"
+        }
+        step.detail.update({"target": "none (write=False)", **published})
+        return published
+    with step.phase("publishing changes") as publishing:
+        published = publish_tables(step.spark, step.lh, step.config, db, step.run_id)
+        publishing.rows = sum(published.values())
+    step.rows_out = publishing.rows
+    step.detail.update({"target": db.describe(), **published})
+    return published
+
+
+def publish_run_log(step: Step, db: Any) -> None:
+    """05_publish, 4 (after ``step.finish()``, so the run log includes publishing itself): the run and
+    its steps, from ``ops_run_steps``, to the serving database; then closes it."""
+    from altaviz.publish import publish_run_log as publish_log
+
+    try:
+        if db is not None:
+            publish_log(step.spark, step.lh, db, step.run_id)
+    finally:
+        step.close()
+
+
+def refresh_serving_models(step: Step, semantic_model: str) -> dict[str, str]:
+    """05_publish, 5: in Fabric, the lakehouse SQL endpoint's metadata and the named semantic model
+    are refreshed (and waited for); locally, and with write=False, skipped."""
+    from altaviz.publish.semantic_link import refresh_after_publish
+
+    if not step.write:
+        return {"sql_endpoint": "skipped (write=False)", "semantic_model": "skipped (write=False)"}
+    return refresh_after_publish(semantic_model)
 
 
 def run_publish(
@@ -800,31 +1028,32 @@ def run_publish(
     key_vault_url: str = "",
     sql_client_secret_name: str = "",
     semantic_model: str = "",
+    write: bool = True,
 ) -> dict[str, Any]:
     """Sends what changed in the lakehouse since the serving database's last publish (embedded
     PostgreSQL by default), in one transaction; then, in Fabric, refreshes the lakehouse SQL endpoint
-    metadata and the named semantic model.
+    metadata and the named semantic model. The chain ``05_publish`` runs cell by cell.
 
     ``sql_server``, ``sql_database``, ``sql_auth``, ``sql_driver``, ``tenant_id``, ``client_id``,
     ``key_vault_url`` and ``sql_client_secret_name`` override the environment variables of
     ``AzureSqlSettings.from_environment`` when non-empty: a Fabric notebook has no environment
     variables of its own, so the pipeline passes them as parameters.
     """
-    from altaviz.publish import open_serving_database, publish_run_log, publish_tables
-    from altaviz.publish.semantic_link import refresh_after_publish
+    from altaviz.publish.azure_sql import NOTEBOOK_PARAMETERS
 
-    lh, config = _setup(lakehouse_root, config_path)
-    settings = _serving_settings(locals())
-    with open_serving_database(target, settings) as db:
-        with recorded_step(spark, lh, run_id, "05_publish") as step:
-            with progress.phase(spark, "05_publish", "publishing changes") as publishing:
-                published = publish_tables(spark, lh, config, db, run_id)
-                publishing.rows = sum(published.values())
-            step.rows_out = publishing.rows
-            step.detail = {"target": db.describe(), **published}
-        # After the step is recorded, so the run log in the database includes publishing itself.
-        publish_run_log(spark, lh, db, run_id)
-    return {**step.detail, "refresh": refresh_after_publish(semantic_model)}
+    arguments = locals()
+    sql_parameters = {name: arguments[name] for name in NOTEBOOK_PARAMETERS}
+    step = open_step(
+        spark, "05_publish", run_id=run_id, write=write, lakehouse_root=lakehouse_root, config_path=config_path
+    )
+    try:
+        db = open_serving(step, target, **sql_parameters)
+        publish_changes(step, db)
+        result = step.finish()
+        publish_run_log(step, db)
+    finally:
+        step.close()
+    return {**result, "refresh": refresh_serving_models(step, semantic_model)}
 
 
 # ---------------------------------------------------------------- 09_record_failure
