@@ -260,7 +260,9 @@ def test_notebooks_of_a_run_share_one_kernel_but_not_their_variables(tmp_path):
         "second",
         "id-2",
         "import os\nfrom altaviz import runtime\nassert 'leftover' not in globals(), 'namespace leaked'\n"
-        "assert value == str(os.getpid()), (value, os.getpid())\nruntime.exit_notebook({'same_process': True})",
+        "assert value == str(os.getpid()), (value, os.getpid())\n"
+        "assert not runtime.is_interactive(), 'a pipeline run would preview'\n"
+        "runtime.exit_notebook({'same_process': True})",
     )
     _write_notebook(notebooks, "third", "id-3", "print('third ran')")
     events = []
