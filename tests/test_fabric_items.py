@@ -117,6 +117,106 @@ def test_notebook_parses_round_trips_and_has_one_parameters_cell(name):
     assert "def " not in text, "notebooks stay thin: logic lives in the wheel"
 
 
+# Notebooks that run their step cell by cell (02_bronze, 01_simulate and the rest still make one call).
+NARRATED = ["03_silver", "04_gold", "05_publish"]
+# What a narrated notebook's code may call: the wheel's step functions and runtime helpers, print,
+# and the step object's finish(). Anything else (spark.read, F.col, df.filter) is logic that belongs
+# in the wheel.
+NOTEBOOK_MODULES = {"jobs", "runtime"}
+STEP_METHODS = {"finish"}
+
+
+def _calls_outside_the_wheel(source: str) -> list[str]:
+    import ast
+
+    tree = ast.parse(source)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            found.append(f"{type(node).__name__} at line {node.lineno}")
+        elif isinstance(node, ast.ImportFrom) and node.module != "altaviz":
+            found.append(f"import from {node.module}")
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id == "print":
+                continue
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                if func.value.id in NOTEBOOK_MODULES or (func.value.id == "step" and func.attr in STEP_METHODS):
+                    continue
+            found.append(ast.unparse(func))
+    return found
+
+
+@pytest.mark.parametrize("name", NARRATED)
+def test_a_narrated_notebook_says_what_each_cell_does_and_only_calls_the_wheel(name):
+    nb = fabric_format.parse(notebook_source(name))
+    code_cells = [i for i, c in enumerate(nb.cells) if c.kind == "code"]
+    assert len(code_cells) >= 4, "a narrated notebook runs its step in several cells"
+    for i in code_cells:
+        assert nb.cells[i - 1].kind == "markdown", f"code cell {i} has no markdown cell before it"
+        assert nb.cells[i - 1].source.strip(), f"markdown before code cell {i} is empty"
+        outside = _calls_outside_the_wheel(nb.cells[i].source)
+        assert not outside, f"cell {i} does more than call into altaviz: {outside}"
+    first, last = nb.cells[code_cells[0]].source, nb.cells[code_cells[-1]].source
+    assert f'jobs.open_step(spark, "{name}"' in first, "the first cell opens the step"
+    assert "runtime.exit_notebook(result)" in last, "the last cell ends with the step's summary"
+
+
+@pytest.mark.parametrize("name", NARRATED)
+def test_a_narrated_notebook_has_a_write_parameter_that_defaults_to_true_and_is_passed_on(name):
+    assert "write" in declared_parameters(name)
+    (cell,) = fabric_format.parse(notebook_source(name)).parameters_cells
+    assert re.search(r"^write = True\b", cell.source, re.MULTILINE)
+    assert "write=write" in notebook_source(name)
+
+
+@pytest.mark.parametrize("name", NARRATED)
+def test_run_step_calls_the_step_functions_its_notebook_calls_in_the_same_order(name):
+    import ast
+    import inspect
+
+    from altaviz import jobs
+
+    run = {"03_silver": jobs.run_silver, "04_gold": jobs.run_gold, "05_publish": jobs.run_publish}[name]
+
+    def step_calls(tree: ast.AST) -> list[str]:
+        calls = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if called in STEP_FUNCTIONS[name]:
+                    calls.append((node.lineno, called))
+        return [c for _, c in sorted(calls)]
+
+    nb = fabric_format.parse(notebook_source(name))
+    in_notebook = step_calls(ast.parse("\n".join(c.source for c in nb.cells if c.kind == "code")))
+    in_run = step_calls(ast.parse(inspect.getsource(run).strip()))
+    assert in_notebook == in_run == STEP_FUNCTIONS[name]
+
+
+STEP_FUNCTIONS = {
+    "03_silver": [
+        "open_step",
+        "refresh_registries",
+        "refresh_work_orders",
+        "judge_new_readings",
+        "record_rule_counts",
+        "record_silver_quality",
+        "finish",
+    ],
+    "04_gold": ["open_step", "recompute_gold", "record_gold_quality", "summarise_alerts", "finish"],
+    "05_publish": [
+        "open_step",
+        "open_serving",
+        "publish_changes",
+        "finish",
+        "publish_run_log",
+        "refresh_serving_models",
+    ],
+}
+
+
 @pytest.mark.parametrize("name", [*NOTEBOOKS, "08_maintain", ON_FAILURE])
 def test_notebook_metadata_names_the_default_lakehouse_and_the_environment(name, items):
     meta = fabric_format.parse(notebook_source(name)).metadata

@@ -41,6 +41,7 @@
 # PARAMETERS CELL ********************
 
 run_id = ""  # the pipeline passes @pipeline().RunId; empty means an ad-hoc run
+write = True  # False: run every transform and preview, but write nothing (no tables, no serving database, no run log)
 target = ""  # "postgres", "azure_sql" or "fabric_sql"; empty uses DB_TYPE, then PostgreSQL
 sql_server = ""  # myserver.database.windows.net or <id>.database.fabric.microsoft.com; empty: AZURE_SQL_SERVER
 sql_database = ""  # Azure SQL database; empty uses AZURE_SQL_DATABASE
@@ -63,19 +64,38 @@ semantic_model = "altaviz"  # Power BI semantic model to refresh after publishin
 
 # MARKDOWN ********************
 
-# ## Run
+# ## 0 · Open the step
 #
-# All logic lives in the `altaviz` wheel; this notebook only passes its parameters.
+# The Spark session, the lakehouse (read-only when `write` is False) and `altaviz.yaml`. The step is
+# recorded in `ops_run_steps` once publishing succeeded.
 
 # CELL ********************
 
 from altaviz import jobs, runtime
 
 spark = runtime.get_spark()
-result = jobs.run_publish(
-    spark,
-    run_id=runtime.resolve_run_id(run_id),
-    target=target,
+step = jobs.open_step(spark, "05_publish", run_id=runtime.resolve_run_id(run_id), write=write)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 1 · Open the serving database
+#
+# The target named by `target` (or `DB_TYPE`), with the Azure SQL settings from the parameters above;
+# its schema is applied (idempotent DDL). With `write = False` nothing is opened: the cells below show
+# what the lakehouse holds for each serving table instead.
+
+# CELL ********************
+
+serving = jobs.open_serving(
+    step,
+    target,
     sql_server=sql_server,
     sql_database=sql_database,
     sql_auth=sql_auth,
@@ -84,7 +104,6 @@ result = jobs.run_publish(
     client_id=client_id,
     key_vault_url=key_vault_url,
     sql_client_secret_name=sql_client_secret_name,
-    semantic_model=semantic_model,
 )
 
 # METADATA ********************
@@ -94,8 +113,74 @@ result = jobs.run_publish(
 # META   "language_group": "synapse_pyspark"
 # META }
 
+# MARKDOWN ********************
+
+# ## 2 · What the dashboard will show
+#
+# The lakehouse side of two serving tables: hourly readings and alert episodes, in the columns the
+# serving database keeps (operators' acknowledgements are not among them, so a publish never undoes one).
+
 # CELL ********************
 
+runtime.preview(jobs.serving_frame(step, "hourly_readings"))
+runtime.preview(jobs.serving_frame(step, "alerts"))
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 3 · Publish what changed
+#
+# For each serving table in foreign-key order: the rows its lakehouse table changed since the version
+# the serving database last received (Delta change data feed; a full snapshot the first time), upserted
+# and deleted in one transaction, with the new watermark. Then `latest_readings` is refreshed.
+
+# CELL ********************
+
+published = jobs.publish_changes(step, serving)
+print(published)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 4 · Record the step and publish the run log
+#
+# The step's row goes to `ops_run_steps` first, so the run log sent to the serving database
+# (`pipeline_runs`, `pipeline_run_steps`) includes publishing itself; then the database is closed.
+
+# CELL ********************
+
+result = step.finish()
+jobs.publish_run_log(step, serving)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 5 · Refresh the SQL endpoint and the semantic model
+#
+# In Fabric: the lakehouse SQL analytics endpoint's metadata, then the semantic model named by
+# `semantic_model`, waited for (a failed refresh fails this notebook). Skipped locally and with `write = False`.
+
+# CELL ********************
+
+result["refresh"] = jobs.refresh_serving_models(step, semantic_model)
 runtime.exit_notebook(result)
 
 # METADATA ********************

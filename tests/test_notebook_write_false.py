@@ -1,0 +1,105 @@
+"""A notebook run with ``write = False`` runs every transform and writes nothing.
+
+The committed notebooks, run by the local runner in one pipeline: 01_simulate and 02_bronze land and
+ingest one compressor-day; then 03_silver runs with write=False, 03_silver for real, and 04_gold and
+05_publish with write=False. The dry silver run must see exactly the rows the real one then judges
+(its stream checkpoint did not move) and leave no row anywhere; the dry gold and publish runs must
+compute features and create no gold table, no checkpoint and no serving database.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from deltalake import DeltaTable
+
+from altaviz import runner
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[1]
+PIPELINE = REPO / "pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json"
+WRITE_FALSE = {"value": False, "type": "bool"}
+
+
+def _dry(activity: dict, name: str, after: str) -> dict:
+    dry = copy.deepcopy(activity)
+    dry["name"] = name
+    dry["dependsOn"] = [{"activity": after, "dependencyConditions": ["Succeeded"]}]
+    dry["typeProperties"]["parameters"]["write"] = WRITE_FALSE
+    return dry
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    home = tmp_path_factory.mktemp("write-false-home")
+    definition = json.loads(PIPELINE.read_text(encoding="utf-8"))
+    by_name = {a["name"]: a for a in definition["properties"]["activities"]}
+    silver = copy.deepcopy(by_name["03_silver"])
+    silver["dependsOn"] = [{"activity": "03_silver_dry", "dependencyConditions": ["Succeeded"]}]
+    definition["properties"]["activities"] = [
+        by_name["01_simulate"],
+        by_name["02_bronze"],
+        _dry(by_name["03_silver"], "03_silver_dry", "02_bronze"),
+        silver,
+        _dry(by_name["04_gold"], "04_gold_dry", "03_silver"),
+        _dry(by_name["05_publish"], "05_publish_dry", "04_gold_dry"),
+    ]
+    pipeline = home / "pipeline-content.json"
+    pipeline.write_text(json.dumps(definition), encoding="utf-8")
+    result = runner.run_pipeline(
+        pipeline,
+        REPO / "notebooks",
+        overrides={"run_date": "2026-11-20", "n_compressors": "1", "n_stations": "1", "days": "1"},
+        home=home,
+        run_id="write-false-1",
+    )
+    return home, {a.name: a for a in result.activities}
+
+
+def _rows(home: Path, table: str):
+    return DeltaTable(str(home / "lakehouse" / "Tables" / table)).to_pandas()
+
+
+def test_every_activity_succeeds(run):
+    _, activities = run
+    failed = {n: a.error for n, a in activities.items() if a.status != "succeeded"}
+    assert not failed
+
+
+def test_a_dry_silver_run_judges_what_the_real_one_then_judges_and_writes_nothing(run):
+    home, activities = run
+    dry, real = activities["03_silver_dry"].exit_value, activities["03_silver"].exit_value
+    assert dry["write"] is False and "write" not in real
+    assert real["validated"] > 0
+    # The checkpoint did not move: the real run judged the same rows, with the same verdicts.
+    for key in ("validated", "valid", "quarantined", "pending", "rules"):
+        assert dry[key] == real[key], key
+    # Only the real run's rows exist (the dry run's appends would double them).
+    assert len(_rows(home, "silver_sensor_readings")) == real["valid"]
+    steps = _rows(home, "ops_run_steps")
+    assert sorted(steps["step"]) == ["01_simulate", "02_bronze", "03_silver"]
+    assert json.loads(steps.loc[steps["step"] == "03_silver", "detail"].item())["validated"] == real["validated"]
+    assert len(_rows(home, "silver_rule_counts")) == len(real["rules"])
+
+
+def test_dry_gold_and_publish_runs_compute_and_leave_no_table_checkpoint_or_database(run):
+    home, activities = run
+    gold = activities["04_gold_dry"].exit_value
+    assert gold["write"] is False
+    assert gold["features_written"] == activities["03_silver"].exit_value["valid"]
+    assert gold["hours_written"] > 0
+    tables = {p.name for p in (home / "lakehouse" / "Tables").iterdir()}
+    assert not {t for t in tables if t.startswith("gold_") and t != "gold_data_quality"}, tables
+    quality = _rows(home, "gold_data_quality")
+    assert set(quality["table_name"]) == {"bronze_sensor_readings", "silver_sensor_readings"}
+    checkpoints = {p.name for p in (home / "lakehouse" / "Files" / "checkpoints").iterdir()}
+    assert "gold_sensor_features" not in checkpoints
+    publish = activities["05_publish_dry"].exit_value
+    assert publish["write"] is False and publish["target"] == "none (write=False)"
+    assert publish["compressors"] == 1 and publish["hourly_readings"] == 0  # gold was never written
+    assert publish["refresh"]["semantic_model"] == "skipped (write=False)"
+    assert not (home / "state" / "database.json").exists(), "write=False started the serving database"
