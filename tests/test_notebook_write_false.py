@@ -1,10 +1,11 @@
 """A notebook run with ``write = False`` runs every transform and writes nothing.
 
-The committed notebooks, run by the local runner in one pipeline: 01_simulate and 02_bronze land and
-ingest one compressor-day; then 03_silver runs with write=False, 03_silver for real, and 04_gold and
-05_publish with write=False. The dry silver run must see exactly the rows the real one then judges
-(its stream checkpoint did not move) and leave no row anywhere; the dry gold and publish runs must
-compute features and create no gold table, no checkpoint and no serving database.
+The committed notebooks, run by the local runner in one pipeline: 01_simulate with write=False,
+then 01_simulate and 02_bronze land and ingest one compressor-day; then 03_silver runs with
+write=False, 03_silver for real, and 04_gold and 05_publish with write=False. Each dry run must see
+exactly what the real one after it handles (nothing landed, no stream checkpoint moved) and leave
+no row anywhere; the dry gold and publish runs must compute features and create no gold table, no
+checkpoint and no serving database.
 """
 
 from __future__ import annotations
@@ -38,10 +39,16 @@ def run(tmp_path_factory):
     home = tmp_path_factory.mktemp("write-false-home")
     definition = json.loads(PIPELINE.read_text(encoding="utf-8"))
     by_name = {a["name"]: a for a in definition["properties"]["activities"]}
+    dry_simulate = copy.deepcopy(by_name["01_simulate"])
+    dry_simulate["name"] = "01_simulate_dry"
+    dry_simulate["typeProperties"]["parameters"]["write"] = WRITE_FALSE
+    simulate = copy.deepcopy(by_name["01_simulate"])
+    simulate["dependsOn"] = [{"activity": "01_simulate_dry", "dependencyConditions": ["Succeeded"]}]
     silver = copy.deepcopy(by_name["03_silver"])
     silver["dependsOn"] = [{"activity": "03_silver_dry", "dependencyConditions": ["Succeeded"]}]
     definition["properties"]["activities"] = [
-        by_name["01_simulate"],
+        dry_simulate,
+        simulate,
         by_name["02_bronze"],
         _dry(by_name["03_silver"], "03_silver_dry", "02_bronze"),
         silver,
@@ -68,6 +75,14 @@ def test_every_activity_succeeds(run):
     _, activities = run
     failed = {n: a.error for n, a in activities.items() if a.status != "succeeded"}
     assert not failed
+
+
+def test_a_dry_simulation_simulates_the_batch_and_lands_nothing(run):
+    _, activities = run
+    dry, real = activities["01_simulate_dry"].exit_value, activities["01_simulate"].exit_value
+    assert dry["write"] is False
+    assert "skipped" not in real, "the dry run landed the batch"
+    assert dry["batch_id"] == real["batch_id"] and dry["rows"] == real["rows"] > 0
 
 
 def test_a_dry_silver_run_judges_what_the_real_one_then_judges_and_writes_nothing(run):

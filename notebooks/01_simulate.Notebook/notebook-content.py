@@ -44,6 +44,7 @@
 # PARAMETERS CELL ********************
 
 run_id = ""  # the pipeline passes @pipeline().RunId; empty means an ad-hoc run
+write = True  # False: run every transform and preview, but write nothing (no tables, no serving database, no run log)
 run_date = ""  # YYYY-MM-DD: the simulated window ends at midnight UTC of this day (default today)
 start = ""  # ISO timestamp; overrides run_date when set
 n_compressors = 0
@@ -64,18 +65,38 @@ fleet_epoch = ""  # ISO date the failure schedule counts from; empty: the fleet'
 
 # MARKDOWN ********************
 
-# ## Run
+# ## 0 · Open the step
 #
-# All logic lives in the `altaviz` wheel; this notebook only passes its parameters.
+# The Spark session, the lakehouse (read-only when `write` is False) and `altaviz.yaml`. The step is
+# recorded in `ops_run_steps` by the last cell, only if every cell before it succeeded.
 
 # CELL ********************
 
 from altaviz import jobs, runtime
 
 spark = runtime.get_spark()
-result = jobs.run_simulate(
-    spark,
-    run_id=runtime.resolve_run_id(run_id),
+step = jobs.open_step(spark, "01_simulate", run_id=runtime.resolve_run_id(run_id), write=write)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 1 · Plan the batch
+#
+# Which fleet (stations, compressors), which window (`run_date` or `start`, `days`, `interval_minutes`)
+# and which failures (`failure_schedule`, else the configured schedule, plus failures drawn at
+# `failure_rate_per_unit_year`). The fleet's epoch comes from `Files/simulator/fleet.json`, written by its
+# first batch, so batches continue one fleet. A batch whose readings already landed is not landed again.
+
+# CELL ********************
+
+batch = jobs.plan_simulation(
+    step,
     run_date=run_date,
     start=start,
     n_compressors=int(n_compressors),
@@ -87,6 +108,7 @@ result = jobs.run_simulate(
     failure_rate_per_unit_year=float(failure_rate_per_unit_year),
     fleet_epoch_at=fleet_epoch,
 )
+print(step.detail)
 
 # METADATA ********************
 
@@ -95,8 +117,55 @@ result = jobs.run_simulate(
 # META   "language_group": "synapse_pyspark"
 # META }
 
+# MARKDOWN ********************
+
+# ## 2 · Simulate
+#
+# The fleet registry, the answer key (which unit degrades how and fails when), the CMMS work orders and
+# the readings: healthy operation plus each unit's degradation, trips, repairs and sensor faults. Nothing
+# is computed until a frame is looked at or landed.
+
 # CELL ********************
 
+frames = jobs.simulate_batch(step, batch)
+for source in ("compressors", "ground_truth", "sensor_readings"):
+    if source in frames:
+        runtime.preview(frames[source])
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 3 · Land the batch
+#
+# Each frame as Parquet under `Files/raw/<source>/batch-<id>/`, the readings last: their `_SUCCESS`
+# file marks the batch complete for `02_bronze`.
+
+# CELL ********************
+
+landed = jobs.land_batch(step, batch, frames)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 4 · Record the step
+#
+# Writes this step's row in `ops_run_steps` and ends the notebook with the batch's summary as its exit value.
+
+# CELL ********************
+
+result = step.finish()
 runtime.exit_notebook(result)
 
 # METADATA ********************

@@ -243,15 +243,25 @@ def fleet_epoch(spark: SparkSession, lh: Lakehouse, explicit: datetime | None, f
             )
         return epoch
     epoch = explicit or first_start
-    lakehouse.write_text(spark, path, json.dumps({"epoch": epoch.isoformat()}) + "\n")
+    lakehouse.write_text(spark, path, json.dumps({"epoch": epoch.isoformat()}) + "\n", read_only=lh.read_only)
     log.info("simulated fleet epoch %s recorded in %s", epoch.isoformat(), path)
     return epoch
 
 
-def run_simulate(
-    spark: SparkSession,
+@dataclass
+class SimulationBatch:
+    """One batch to land: its plan, the fleet it covers and where its readings go."""
+
+    plan: simulate.SimulationPlan
+    stations: list[dict[str, Any]]
+    compressors: list[dict[str, Any]]
+    readings_dir: str
+    already_landed: bool
+
+
+def plan_simulation(
+    step: Step,
     *,
-    run_id: str,
     run_date: str = "",
     start: str = "",
     n_compressors: int = 0,
@@ -262,13 +272,11 @@ def run_simulate(
     failure_schedule: str = "",
     failure_rate_per_unit_year: float = -1.0,
     fleet_epoch_at: str = "",
-    lakehouse_root: str = "",
-    config_path: str = "",
-) -> dict[str, Any]:
-    """Lands one simulated batch under Files/raw: readings, fleet registry, the maintenance work
-    orders a CMMS would export, and the answer key. Zero / empty / negative parameters take the
-    configured defaults; the same parameters land the same batch once."""
-    lh, config = _setup(lakehouse_root, config_path)
+) -> SimulationBatch:
+    """01_simulate, 1: the batch's plan. Zero / empty / negative parameters take the configured
+    defaults; the fleet's epoch is the one this lakehouse's fleet already has (recorded on the first
+    batch), so batches continue one fleet; a batch whose readings already landed is not landed again."""
+    spark, lh, config = step.spark, step.lh, step.config
     sim = config.simulation
     n_compressors = n_compressors or sim.n_compressors
     n_stations = n_stations or sim.n_stations
@@ -293,39 +301,104 @@ def run_simulate(
         sensor_faults=sim.sensor_faults,
     )
     readings_dir = lh.files_path(f"raw/sensor_readings/batch-{plan.batch_id}")
-    summary: dict[str, Any] = {"batch_id": plan.batch_id, "start": plan.start.isoformat(), "rows": 0}
-    with recorded_step(spark, lh, run_id, "01_simulate") as step:
-        if lakehouse.path_exists(spark, f"{readings_dir}/_SUCCESS"):
-            log.info("batch %s already landed at %s: nothing to do", plan.batch_id, readings_dir)
-            summary["skipped"] = True
+    landed = lakehouse.path_exists(spark, f"{readings_dir}/_SUCCESS")
+    step.detail.update({"batch_id": plan.batch_id, "start": plan.start.isoformat(), "rows": 0})
+    if landed:
+        log.info("batch %s already landed at %s: nothing to do", plan.batch_id, readings_dir)
+        step.detail["skipped"] = True
+    return SimulationBatch(plan, stations, compressors, readings_dir, landed)
+
+
+def simulate_batch(step: Step, batch: SimulationBatch) -> dict[str, DataFrame]:
+    """01_simulate, 2: the batch's frames, by raw folder: the registry (``stations``,
+    ``compressors``), the answer key (``ground_truth``), the CMMS export (``maintenance_events``,
+    only when it holds work orders) and the ``sensor_readings``. Empty when the batch already landed."""
+    if batch.already_landed:
+        return {}
+    spark, config, plan = step.spark, step.config, batch.plan
+    events = simulate.fleet_events(config, plan, batch.compressors)
+    records = simulate.maintenance_records(plan, events)
+    frames = {
+        "stations": simulate.stations_frame(spark, batch.stations),
+        "compressors": simulate.compressors_frame(spark, batch.compressors),
+        "ground_truth": simulate.ground_truth_frame(spark, simulate.ground_truth(plan, events)),
+    }
+    if records:  # a CMMS export with nothing in it is not delivered
+        frames["maintenance_events"] = simulate.maintenance_frame(spark, records)
+    frames["sensor_readings"] = simulate.simulate_readings(
+        spark, plan, batch.compressors, config, batch.stations, events
+    )
+    step.detail["work_orders"] = len(records)
+    return frames
+
+
+def land_batch(step: Step, batch: SimulationBatch, frames: dict[str, DataFrame]) -> int:
+    """01_simulate, 3: writes the frames under ``Files/raw/<source>/batch-<id>/`` (Parquet); the
+    readings last, so their ``_SUCCESS`` marks the batch complete. Returns the readings landed."""
+    if not frames:
+        return 0
+    spark, plan = step.spark, batch.plan
+    folder = f"batch-{plan.batch_id}"
+    with step.phase("landing readings") as landing:
+        if step.write:
+            for source, frame in frames.items():
+                if source != "sensor_readings":
+                    frame.coalesce(1).write.mode("overwrite").parquet(step.lh.files_path(f"raw/{source}/{folder}"))
+            frames["sensor_readings"].repartition(max(1, plan.n_compressors * plan.n_steps // 2_000_000)).write.mode(
+                "overwrite"
+            ).parquet(batch.readings_dir)
+            # Dropouts and mislabelled readings move the count off units x steps; Parquet footers know it.
+            n_rows = spark.read.parquet(batch.readings_dir).count()
         else:
-            # Registry, work orders and answer key first; the readings' _SUCCESS marks the batch complete.
-            batch = f"batch-{plan.batch_id}"
-            events = simulate.fleet_events(config, plan, compressors)
-            records = simulate.maintenance_records(plan, events)
-            landed = [
-                ("stations", simulate.stations_frame(spark, stations)),
-                ("compressors", simulate.compressors_frame(spark, compressors)),
-                ("ground_truth", simulate.ground_truth_frame(spark, simulate.ground_truth(plan, events))),
-            ]
-            if records:  # a CMMS export with nothing in it is not delivered
-                landed.append(("maintenance_events", simulate.maintenance_frame(spark, records)))
-            for source, frame in landed:
-                frame.coalesce(1).write.mode("overwrite").parquet(lh.files_path(f"raw/{source}/{batch}"))
-            with progress.phase(spark, "01_simulate", "landing readings") as landing:
-                readings = simulate.simulate_readings(spark, plan, compressors, config, stations, events)
-                readings.repartition(max(1, plan.n_compressors * plan.n_steps // 2_000_000)).write.mode(
-                    "overwrite"
-                ).parquet(readings_dir)
-                # Dropouts and mislabelled readings move the count off units x steps; Parquet footers know it.
-                n_rows = spark.read.parquet(readings_dir).count()
-                landing.rows = n_rows
-            summary["work_orders"] = len(records)
-            summary["rows"] = n_rows
-            log.info("landed %d readings for %d compressors in %s", n_rows, n_compressors, readings_dir)
-        step.rows_out = summary["rows"]
-        step.detail = dict(summary)
-    return summary
+            n_rows = frames["sensor_readings"].count()
+            log.info("write=False: not landing %d readings in %s", n_rows, batch.readings_dir)
+        landing.rows = n_rows
+    step.detail["rows"] = step.rows_out = n_rows
+    log.info("landed %d readings for %d compressors in %s", n_rows, plan.n_compressors, batch.readings_dir)
+    return n_rows
+
+
+def run_simulate(
+    spark: SparkSession,
+    *,
+    run_id: str,
+    run_date: str = "",
+    start: str = "",
+    n_compressors: int = 0,
+    n_stations: int = 0,
+    days: float = 0,
+    interval_minutes: int = 0,
+    seed: int = -1,
+    failure_schedule: str = "",
+    failure_rate_per_unit_year: float = -1.0,
+    fleet_epoch_at: str = "",
+    lakehouse_root: str = "",
+    config_path: str = "",
+    write: bool = True,
+) -> dict[str, Any]:
+    """Lands one simulated batch under Files/raw: readings, fleet registry, the maintenance work
+    orders a CMMS would export, and the answer key. Zero / empty / negative parameters take the
+    configured defaults; the same parameters land the same batch once. The chain ``01_simulate``
+    runs cell by cell."""
+    step = open_step(
+        spark, "01_simulate", run_id=run_id, write=write, lakehouse_root=lakehouse_root, config_path=config_path
+    )
+    batch = plan_simulation(
+        step,
+        run_date=run_date,
+        start=start,
+        n_compressors=n_compressors,
+        n_stations=n_stations,
+        days=days,
+        interval_minutes=interval_minutes,
+        seed=seed,
+        failure_schedule=failure_schedule,
+        failure_rate_per_unit_year=failure_rate_per_unit_year,
+        fleet_epoch_at=fleet_epoch_at,
+    )
+    frames = simulate_batch(step, batch)
+    land_batch(step, batch, frames)
+    return step.finish()
 
 
 # ---------------------------------------------------------------- 02_bronze
