@@ -117,8 +117,8 @@ def test_notebook_parses_round_trips_and_has_one_parameters_cell(name):
     assert "def " not in text, "notebooks stay thin: logic lives in the wheel"
 
 
-# Notebooks that run their step cell by cell (02_bronze, 08 and 09 still make one call).
-NARRATED = ["01_simulate", "03_silver", "04_gold", "05_publish"]
+# Notebooks that run their step cell by cell (02_bronze still makes one call into jobs.run_bronze).
+NARRATED = ["01_simulate", "03_silver", "04_gold", "05_publish", "08_maintain", "09_record_failure"]
 # What a narrated notebook's code may call: the wheel's step functions and runtime helpers, print and
 # the parameter casts, and the step object's finish(). Anything else (spark.read, F.col, df.filter)
 # is logic that belongs in the wheel.
@@ -160,6 +160,8 @@ def test_a_narrated_notebook_says_what_each_cell_does_and_only_calls_the_wheel(n
     first, last = nb.cells[code_cells[0]].source, nb.cells[code_cells[-1]].source
     assert f'jobs.open_step(spark, "{name}"' in first, "the first cell opens the step"
     assert "runtime.exit_notebook(result)" in last, "the last cell ends with the step's summary"
+    if name != ON_FAILURE:  # the on-failure path records the failed steps, not one of its own
+        assert "result = step.finish()" in notebook_source(name), "the step is recorded once all else ran"
 
 
 @pytest.mark.parametrize("name", NARRATED)
@@ -182,6 +184,8 @@ def test_run_step_calls_the_step_functions_its_notebook_calls_in_the_same_order(
         "03_silver": jobs.run_silver,
         "04_gold": jobs.run_gold,
         "05_publish": jobs.run_publish,
+        "08_maintain": jobs.run_maintain,
+        "09_record_failure": jobs.run_record_failure,
     }[name]
 
     def step_calls(tree: ast.AST) -> list[str]:
@@ -212,6 +216,8 @@ STEP_FUNCTIONS = {
         "finish",
     ],
     "04_gold": ["open_step", "recompute_gold", "record_gold_quality", "summarise_alerts", "finish"],
+    "08_maintain": ["open_step", "vacuum_retention", "tables_to_maintain", "compact_and_vacuum", "finish"],
+    "09_record_failure": ["open_step", "failed_steps", "record_failed_steps", "open_serving", "publish_run_log"],
     "05_publish": [
         "open_step",
         "open_serving",

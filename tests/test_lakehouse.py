@@ -111,6 +111,10 @@ def test_maintenance_compacts_small_files_without_changing_data_or_feeding_strea
     assert lakehouse.process_available(stream, lh.checkpoint_path("q"), lambda f, i: None, "before") == 1
     before = sorted(map(tuple, lakehouse.read(spark, lh, "gold_data_quality").collect()))
 
+    dry = jobs.run_maintain(spark, run_id="m-0", lakehouse_root=str(tmp_path), write=False)
+    assert dry["write"] is False and dry["gold_data_quality"] == {"files_added": 0, "files_removed": 0}
+    assert lakehouse.file_count(spark, lh, "gold_data_quality")[0] == 4  # write=False compacted nothing
+
     summary = jobs.run_maintain(spark, run_id="m-1", lakehouse_root=str(tmp_path))
 
     assert summary["gold_data_quality"] == {"files_added": 1, "files_removed": 4}

@@ -41,6 +41,7 @@
 # PARAMETERS CELL ********************
 
 run_id = ""  # the pipeline passes @pipeline().RunId; empty means an ad-hoc run
+write = True  # False: run every transform and preview, but write nothing (no tables, no serving database, no run log)
 retention_hours = 0  # VACUUM retention in hours (at least 168); 0 takes altaviz.yaml's
 
 # METADATA ********************
@@ -52,16 +53,17 @@ retention_hours = 0  # VACUUM retention in hours (at least 168); 0 takes altaviz
 
 # MARKDOWN ********************
 
-# ## Run
+# ## 0 · Open the step
 #
-# All logic lives in the `altaviz` wheel; this notebook only passes its parameters.
+# The Spark session, the lakehouse (read-only when `write` is False) and `altaviz.yaml`. The step is
+# recorded in `ops_run_steps` by the last cell, only if every cell before it succeeded.
 
 # CELL ********************
 
 from altaviz import jobs, runtime
 
 spark = runtime.get_spark()
-result = jobs.run_maintain(spark, run_id=runtime.resolve_run_id(run_id), retention_hours=int(retention_hours))
+step = jobs.open_step(spark, "08_maintain", run_id=runtime.resolve_run_id(run_id), write=write)
 
 # METADATA ********************
 
@@ -70,8 +72,70 @@ result = jobs.run_maintain(spark, run_id=runtime.resolve_run_id(run_id), retenti
 # META   "language_group": "synapse_pyspark"
 # META }
 
+# MARKDOWN ********************
+
+# ## 1 · Retention
+#
+# `retention_hours`, or `altaviz.yaml`'s when 0; anything under 168 h is refused, since a stream or a
+# reader that started before a rewrite could lose files it still needs.
+
 # CELL ********************
 
+retention = jobs.vacuum_retention(step, int(retention_hours))
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 2 · Tables and their files
+#
+# Every catalog table that exists, with its data files and bytes now: the small files a daily run adds
+# are what compaction folds together.
+
+# CELL ********************
+
+tables = jobs.tables_to_maintain(step)
+runtime.preview(tables, n=50)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 3 · Compact and vacuum
+#
+# Per table: `OPTIMIZE` (a commit without data change, which no stream or change feed sees), then
+# `VACUUM` at the retention. With `write = False` neither runs.
+
+# CELL ********************
+
+maintained = jobs.compact_and_vacuum(step, tables, retention)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 4 · Record the step
+#
+# Writes this step's row in `ops_run_steps` and ends the notebook with the files added and removed per table.
+
+# CELL ********************
+
+result = step.finish()
 runtime.exit_notebook(result)
 
 # METADATA ********************

@@ -40,6 +40,7 @@
 # PARAMETERS CELL ********************
 
 run_id = ""  # the pipeline passes @pipeline().RunId
+write = True  # False: run every transform and preview, but write nothing (no tables, no serving database, no run log)
 # Each activity's error message (@activity('…').error?.message); empty: it succeeded or was skipped.
 error_01_simulate = ""
 error_02_bronze = ""
@@ -66,26 +67,83 @@ sql_client_secret_name = ""  # that secret's name; empty: AZURE_SQL_CLIENT_SECRE
 
 # MARKDOWN ********************
 
-# ## Run
+# ## 0 · Open the step
 #
-# All logic lives in the `altaviz` wheel; this notebook only passes its parameters.
+# The Spark session, the lakehouse (read-only when `write` is False) and `altaviz.yaml`. This notebook
+# records the failed steps, not a step of its own.
 
 # CELL ********************
 
 from altaviz import jobs, runtime
 
 spark = runtime.get_spark()
-result = jobs.run_record_failure(
-    spark,
-    run_id=runtime.resolve_run_id(run_id),
-    errors={
+step = jobs.open_step(spark, "09_record_failure", run_id=runtime.resolve_run_id(run_id), write=write)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 1 · The failed steps
+#
+# One `ops_run_steps` row with status `failed` per activity whose error message is not empty (the error,
+# cut to fit the serving column, in `detail`). A failed notebook never recorded its own start, so it
+# counts from when the run's last recorded step finished.
+
+# CELL ********************
+
+failed = jobs.failed_steps(
+    step,
+    {
         "01_simulate": error_01_simulate,
         "02_bronze": error_02_bronze,
         "03_silver": error_03_silver,
         "04_gold": error_04_gold,
         "05_publish": error_05_publish,
     },
-    target=target,
+)
+runtime.preview(failed)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 2 · Record them in the lakehouse
+#
+# Appended to `ops_run_steps` first: if the serving database is what failed, the failure is still recorded.
+
+# CELL ********************
+
+result = jobs.record_failed_steps(step, failed)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 3 · Publish the run log
+#
+# The run (now `failed`) and its steps to the serving database 05_publish writes to, so the dashboard's
+# "last run" shows the failure. Then the pipeline's `run_failed` activity fails the run.
+
+# CELL ********************
+
+serving = jobs.open_serving(
+    step,
+    target,
     sql_server=sql_server,
     sql_database=sql_database,
     sql_auth=sql_auth,
@@ -95,16 +153,7 @@ result = jobs.run_record_failure(
     key_vault_url=key_vault_url,
     sql_client_secret_name=sql_client_secret_name,
 )
-
-# METADATA ********************
-
-# META {
-# META   "language": "python",
-# META   "language_group": "synapse_pyspark"
-# META }
-
-# CELL ********************
-
+result["recorded_in"] = jobs.publish_run_log(step, serving)
 runtime.exit_notebook(result)
 
 # METADATA ********************

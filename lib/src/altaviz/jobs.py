@@ -1063,14 +1063,16 @@ def publish_changes(step: Step, db: Any) -> dict[str, int]:
     return published
 
 
-def publish_run_log(step: Step, db: Any) -> None:
+def publish_run_log(step: Step, db: Any) -> str:
     """05_publish, 4 (after ``step.finish()``, so the run log includes publishing itself): the run and
-    its steps, from ``ops_run_steps``, to the serving database; then closes it."""
+    its steps, from ``ops_run_steps``, to the serving database; then closes it. Returns where to."""
     from altaviz.publish import publish_run_log as publish_log
 
     try:
-        if db is not None:
-            publish_log(step.spark, step.lh, db, step.run_id)
+        if db is None:
+            return "none (write=False)"
+        publish_log(step.spark, step.lh, db, step.run_id)
+        return db.describe()
     finally:
         step.close()
 
@@ -1177,6 +1179,33 @@ def failed_step_rows(
     return rows
 
 
+def failed_steps(step: Step, errors: dict[str, str]) -> DataFrame:
+    """09_record_failure, 1: an ``ops_run_steps`` row with status ``failed`` for every activity with
+    an error message (``failed_step_rows``), started when the run's last recorded step finished."""
+    recorded = [
+        (r["step"], _aware(r["finished_at"]))
+        for r in lakehouse.read(step.spark, step.lh, "ops_run_steps")
+        .filter(F.col("run_id") == step.run_id)
+        .select("step", "finished_at")
+        .collect()
+    ]
+    rows = failed_step_rows(step.run_id, errors, recorded, datetime.now(UTC))
+    return step.spark.createDataFrame(rows, OPS_RUN_STEPS)
+
+
+def record_failed_steps(step: Step, failed: DataFrame) -> dict[str, Any]:
+    """09_record_failure, 2: appends the failed steps to ``ops_run_steps``, first, so the failure is
+    recorded in the lakehouse even if the serving database is what failed. Returns the summary."""
+    rows = failed.collect()
+    for row in rows:
+        # Its own transaction id: a step that recorded success and failed afterwards keeps both rows.
+        txn = (f"{step.run_id}/{row['step']}/failed", 0)
+        lakehouse.append(step.spark.createDataFrame([row], OPS_RUN_STEPS), step.lh, "ops_run_steps", txn=txn)
+        log.error("run %s: %s failed: %s", step.run_id, row["step"], row["detail"])
+    failed_by_step = {row["step"]: json.loads(row["detail"])["error"] for row in rows}
+    return {"run_id": step.run_id, "status": "failed", "failed_steps": failed_by_step}
+
+
 def run_record_failure(
     spark: SparkSession,
     *,
@@ -1193,6 +1222,7 @@ def run_record_failure(
     client_id: str = "",
     key_vault_url: str = "",
     sql_client_secret_name: str = "",
+    write: bool = True,
 ) -> dict[str, Any]:
     """The pipeline's on-failure path: writes each failed activity (step → its error message; empty
     for activities that succeeded or were skipped) to ``ops_run_steps`` with status ``failed``, then
@@ -1200,32 +1230,63 @@ def run_record_failure(
 
     The lakehouse row is written first: if the serving database is what failed, the failure is still
     recorded in the lakehouse, and this notebook fails too (the pipeline run stays failed either way).
+    It records no step of its own. The chain ``09_record_failure`` runs cell by cell.
     """
-    from altaviz.publish import open_serving_database, publish_run_log
+    from altaviz.publish.azure_sql import NOTEBOOK_PARAMETERS
 
-    lh, _ = _setup(lakehouse_root, config_path)
-    recorded = [
-        (r["step"], _aware(r["finished_at"]))
-        for r in lakehouse.read(spark, lh, "ops_run_steps")
-        .filter(F.col("run_id") == run_id)
-        .select("step", "finished_at")
-        .collect()
-    ]
-    rows = failed_step_rows(run_id, errors, recorded, datetime.now(UTC))
-    for row in rows:
-        # Its own transaction id: a step that recorded success and failed afterwards keeps both rows.
-        txn = (f"{run_id}/{row[1]}/failed", 0)
-        lakehouse.append(spark.createDataFrame([row], OPS_RUN_STEPS), lh, "ops_run_steps", txn=txn)
-        log.error("run %s: %s failed: %s", run_id, row[1], row[8])
-    settings = _serving_settings(locals())
-    with open_serving_database(target, settings) as db:
-        publish_run_log(spark, lh, db, run_id)
-        target_described = db.describe()
-    failed = {row[1]: json.loads(row[8])["error"] for row in rows}
-    return {"run_id": run_id, "status": "failed", "failed_steps": failed, "recorded_in": target_described}
+    arguments = locals()
+    sql_parameters = {name: arguments[name] for name in NOTEBOOK_PARAMETERS}
+    step = open_step(
+        spark, "09_record_failure", run_id=run_id, write=write, lakehouse_root=lakehouse_root, config_path=config_path
+    )
+    failed = failed_steps(step, errors)
+    result = record_failed_steps(step, failed)
+    try:
+        db = open_serving(step, target, **sql_parameters)
+        result["recorded_in"] = publish_run_log(step, db)
+    finally:
+        step.close()
+    return result
 
 
 # ---------------------------------------------------------------- 08_maintain
+
+
+def vacuum_retention(step: Step, retention_hours: int = 0) -> int:
+    """08_maintain, 1: the VACUUM retention in hours (0: ``lakehouse.vacuum_retention_hours`` from
+    ``altaviz.yaml``), refused below 168 h."""
+    retention = retention_hours or step.config.lakehouse.vacuum_retention_hours
+    if retention < MIN_VACUUM_RETENTION_HOURS:
+        raise ValueError(
+            f"retention_hours={retention} is below {MIN_VACUUM_RETENTION_HOURS} h: a stream or a reader that "
+            "started before a rewrite could lose files it still needs"
+        )
+    step.detail["retention_hours"] = retention
+    return retention
+
+
+def tables_to_maintain(step: Step) -> DataFrame:
+    """08_maintain, 2: every catalog table that exists, with its data files now (``files``, ``bytes``)."""
+    rows = [
+        (name, *lakehouse.file_count(step.spark, step.lh, name))
+        for name in TABLES
+        if lakehouse.table_exists(step.spark, step.lh, name)
+    ]
+    return step.spark.createDataFrame(rows, "table string, files long, bytes long")
+
+
+def compact_and_vacuum(step: Step, tables: DataFrame, retention: int) -> dict[str, Any]:
+    """08_maintain, 3: per table, OPTIMIZE (compaction; no data change) then VACUUM at ``retention``."""
+    for (name,) in tables.select("table").collect():
+        with step.phase(f"{name}: compacting and vacuuming") as maintaining:
+            compacted = lakehouse.optimize(step.spark, step.lh, name)
+            lakehouse.vacuum(step.spark, step.lh, name, retention)
+            maintaining.rows = compacted["files_removed"]
+        step.detail[name] = compacted
+    done = [v for v in step.detail.values() if isinstance(v, dict)]
+    step.rows_in = sum(v["files_removed"] for v in done)
+    step.rows_out = sum(v["files_added"] for v in done)
+    return dict(step.detail)
 
 
 def run_maintain(
@@ -1235,28 +1296,16 @@ def run_maintain(
     retention_hours: int = 0,
     lakehouse_root: str = "",
     config_path: str = "",
+    write: bool = True,
 ) -> dict[str, Any]:
     """Table maintenance (its own weekly pipeline): compacts each table's small files (OPTIMIZE),
     then deletes files no version within the retention still needs (VACUUM). Both leave the data
-    as it is: compaction commits carry no data change, so no stream or change feed sees them."""
-    lh, config = _setup(lakehouse_root, config_path)
-    retention = retention_hours or config.lakehouse.vacuum_retention_hours
-    if retention < MIN_VACUUM_RETENTION_HOURS:
-        raise ValueError(
-            f"retention_hours={retention} is below {MIN_VACUUM_RETENTION_HOURS} h: a stream or a reader that "
-            "started before a rewrite could lose files it still needs"
-        )
-    summary: dict[str, Any] = {"retention_hours": retention}
-    with recorded_step(spark, lh, run_id, "08_maintain") as step:
-        for name in TABLES:
-            if not lakehouse.table_exists(spark, lh, name):
-                continue
-            with progress.phase(spark, "08_maintain", f"{name}: compacting and vacuuming") as maintaining:
-                compacted = lakehouse.optimize(spark, lh, name)
-                lakehouse.vacuum(spark, lh, name, retention)
-                maintaining.rows = compacted["files_removed"]
-            summary[name] = compacted
-        step.rows_in = sum(v["files_removed"] for k, v in summary.items() if isinstance(v, dict))
-        step.rows_out = sum(v["files_added"] for k, v in summary.items() if isinstance(v, dict))
-        step.detail = dict(summary)
-    return summary
+    as it is: compaction commits carry no data change, so no stream or change feed sees them.
+    The chain ``08_maintain`` runs cell by cell."""
+    step = open_step(
+        spark, "08_maintain", run_id=run_id, write=write, lakehouse_root=lakehouse_root, config_path=config_path
+    )
+    retention = vacuum_retention(step, retention_hours)
+    tables = tables_to_maintain(step)
+    compact_and_vacuum(step, tables, retention)
+    return step.finish()

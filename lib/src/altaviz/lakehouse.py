@@ -431,8 +431,17 @@ def process_available(
 # ---------------------------------------------------------------- maintenance
 
 
+def file_count(spark: SparkSession, lakehouse: Lakehouse, name: str) -> tuple[int, int]:
+    """The table's current data files: how many, and their bytes."""
+    detail = DeltaTable.forPath(spark, lakehouse.table_path(name)).detail().first()
+    return int(detail["numFiles"]), int(detail["sizeInBytes"])
+
+
 def optimize(spark: SparkSession, lakehouse: Lakehouse, name: str) -> dict[str, int]:
     """Compacts small files (one day's partition at a time is rewritten only if it has several)."""
+    if lakehouse.read_only:
+        log.info("write=False: Tables/%s not compacted", name)
+        return {"files_added": 0, "files_removed": 0}
     metrics = DeltaTable.forPath(spark, lakehouse.table_path(name)).optimize().executeCompaction().first()
     m = metrics["metrics"]
     return {"files_added": int(m["numFilesAdded"]), "files_removed": int(m["numFilesRemoved"])}
@@ -440,4 +449,7 @@ def optimize(spark: SparkSession, lakehouse: Lakehouse, name: str) -> dict[str, 
 
 def vacuum(spark: SparkSession, lakehouse: Lakehouse, name: str, retention_hours: int) -> None:
     """Deletes files no version newer than ``retention_hours`` still references."""
+    if lakehouse.read_only:
+        log.info("write=False: Tables/%s not vacuumed", name)
+        return
     DeltaTable.forPath(spark, lakehouse.table_path(name)).vacuum(float(retention_hours))
