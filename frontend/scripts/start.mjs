@@ -33,11 +33,19 @@ process.env.NODE_ENV = 'production';
 
 if (cluster.isPrimary && workers > 1) {
   let stopping = false;
+  let recent = []; // times of unexpected worker exits
   for (let i = 0; i < workers; i++) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
       if (!Object.keys(cluster.workers ?? {}).length) process.exit(0);
       return;
+    }
+    // A worker that cannot even start (no build, port taken) would be replaced forever: give up instead.
+    const now = Date.now();
+    recent = recent.filter((t) => now - t < 60_000).concat(now);
+    if (recent.length > 3 * workers) {
+      console.error(`[start] workers keep exiting (${signal ?? code}); stopping`);
+      process.exit(1);
     }
     console.error(`[start] worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
     cluster.fork();
