@@ -187,3 +187,27 @@ test('charts: hovering prints the hour and the stored values on every sensor at 
       AND hour_start >= $2 AND hour_start < $3`, [id, body.from, body.to])).rows[0]!.m;
   expect(Math.max(...body.readings.map((r: { vibration_max: number }) => r.vibration_max))).toBeCloseTo(peak, 6); // spikes survive
 });
+
+test('data-quality trends are uPlot charts: hovering prints the run time and every table\'s value on all four', async ({ page }) => {
+  await page.goto(`${dash.url}/data-quality`);
+  await waitForWidgets(page);
+  const completeness = page.getByTestId('trend-completeness_pct');
+  const freshness = page.getByTestId('trend-freshness_minutes');
+  await expect(completeness.locator('canvas')).toBeVisible();
+  const box = (await completeness.locator('.u-over').boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  const readout = completeness.getByTestId('chart-readout');
+  await expect(readout).toHaveAttribute('data-time', /Z$/);
+  const at = (await readout.getAttribute('data-time'))!;
+  const rows = (await db.query<{ table_name: string; metric_value: number }>(
+    `SELECT table_name, metric_value FROM data_quality_metrics WHERE metric = 'completeness_pct'
+        AND run_id IN (SELECT run_id FROM data_quality_metrics GROUP BY run_id
+                        HAVING abs(extract(epoch FROM MAX(measured_at) - $1::timestamptz)) < 1)`, [at])).rows; // the chart's axis is in whole seconds
+  expect(rows.length).toBeGreaterThan(0);
+  const two = (v: number) => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  for (const r of rows) await expect(readout).toContainText(`${r.table_name} ${two(r.metric_value)} %`);
+  await expect(readout).toContainText('UTC');
+  // The other metrics follow the same cursor.
+  await expect(freshness.getByTestId('chart-readout')).toHaveAttribute('data-time', at);
+  await screenshot(page, '15-quality-hover');
+});

@@ -8,6 +8,9 @@
 //   node scripts/bench-api.mjs --base-url http://127.0.0.1:3000           # a dashboard that is running
 //   node scripts/bench-api.mjs --database-url postgresql://...             # starts `next start` on that DB
 //   node scripts/bench-api.mjs --altaviz-home ../.altaviz/e2e              # starts it on a pipeline's DB
+// The server it starts is scripts/start.mjs (what `npm start` runs): --workers Next.js processes
+// (default one per CPU core); --workers 1 is a single process like `next start`.
+// --only <regex> measures only the routes whose name matches.
 // Needs a production build (npm run build) when it starts the server. Talks to 127.0.0.1 only.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +30,8 @@ const { values: args } = parseArgs({
     'max-seconds': { type: 'string', default: '60' },
     'p95-max': { type: 'string' },
     json: { type: 'boolean', default: false },
+    workers: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 const REQUESTS = Number(args.requests);
@@ -42,8 +47,9 @@ if (!base) {
   delete env.DATABASE_URL;
   if (args['database-url']) env.DATABASE_URL = args['database-url'];
   if (args['altaviz-home']) env.ALTAVIZ_HOME = path.resolve(args['altaviz-home']);
-  server = spawn(process.execPath, [path.join(FRONTEND_DIR, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
-    cwd: FRONTEND_DIR, env, stdio: 'ignore', detached: true,
+  const workers = args.workers ? ['--workers', args.workers] : [];
+  server = spawn(process.execPath, [path.join(FRONTEND_DIR, 'scripts/start.mjs'), '-p', String(port), '-H', '127.0.0.1', ...workers], {
+    cwd: FRONTEND_DIR, env, stdio: ['ignore', 'ignore', 'inherit'], detached: true,
   });
   base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/api/health`, 60_000);
@@ -83,8 +89,9 @@ try {
     ['GET /alerts (alerts page, HTML)', () => '/alerts'],
     ['GET /data-quality (page, HTML)', () => '/data-quality'],
   ];
+  const only = args.only ? new RegExp(args.only) : null;
   const results = [];
-  for (const [name, next] of routes) {
+  for (const [name, next] of routes.filter(([name]) => !only || only.test(name))) {
     for (let i = 0; i < 5; i++) await fetch(base + next()).then((r) => r.arrayBuffer()).catch(() => undefined); // warm up
     const cpu0 = serverCpuMs();
     const r = await measure(next);
@@ -109,15 +116,31 @@ try {
 }
 if (failed) process.exit(1);
 
-/** utime + stime of the server process in ms (null when it is not ours or there is no /proc). */
+/**
+ * utime + stime in ms of the server: the process we started and its workers (its process group,
+ * since it was spawned detached). null when it is not ours or there is no /proc.
+ */
 function serverCpuMs() {
   if (!server) return null;
+  let total = 0;
+  let found = false;
+  let pids;
   try {
-    const fields = fs.readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ = 100)
+    pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
     return null;
   }
+  for (const pid of pids) {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      if (Number(fields[2]) !== server.pid) continue; // field 5, pgrp: our detached server's group
+      total += (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ = 100)
+      found = true;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found ? total : null;
 }
 
 async function getJson(pathname) {
@@ -161,7 +184,7 @@ function print(results, fleetSize) {
   // The machine's load says how much of the latency is this dashboard and how much is its neighbours.
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
   console.log(`${base} · ${fleetSize} compressors · ${REQUESTS} requests per route · concurrency ${CONCURRENCY} · ms`);
-  console.log(`${os.cpus().length} CPUs · load average after the run (1/5/15 min) ${load}`);
+  console.log(`${os.cpus().length} CPUs · ${server ? `server: scripts/start.mjs, ${args.workers ?? os.availableParallelism()} worker(s)` : 'server: given'} · load average after the run (1/5/15 min) ${load}`);
   console.log(`${'route'.padEnd(52)} ${'n'.padStart(5)} ${'err'.padStart(4)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)} ${'cpu/req'.padStart(8)}`);
   for (const r of results) {
     const f = (v) => v.toFixed(1).padStart(8);

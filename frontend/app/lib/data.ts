@@ -1,5 +1,6 @@
 import { connection } from 'next/server';
 import { query, SchemaMissingError } from './db';
+import { cached } from './serving-cache';
 import type {
   Alert, AlertEpisode, AlertEvent, CompressorSnapshot, Health, FleetKpis, HourlyReading, Page, PipelineRun, PipelineRunStep,
   PipelineRunWithSteps, QualityMetric, QuarantineRuleCount, SensorThreshold, Station,
@@ -22,6 +23,12 @@ async function rows<R extends object>(text: string, values: unknown[] = []): Pro
   }
 }
 
+/** Fleet-level reads: cached in-process until the serving data changes (serving-cache.ts). */
+async function shared<T>(key: string, load: () => Promise<T>): Promise<T> {
+  await connection();
+  return cached(key, load);
+}
+
 async function one<R extends object>(text: string, values: unknown[] = []): Promise<R | null> {
   return (await rows<R>(text, values))[0] ?? null;
 }
@@ -39,13 +46,17 @@ const ALERT_COLUMNS = `a.alert_id, a.compressor_id, c.station_id, a.sensor, a.se
 const ACTIVE = `a.is_active AND a.status <> 'resolved'`;
 
 export async function fetchThresholds(): Promise<SensorThreshold[]> {
-  return rows<SensorThreshold>(`SELECT sensor, direction, warning, critical, unit FROM sensor_thresholds ORDER BY sensor`);
+  return shared('thresholds', async () => {
+    return rows<SensorThreshold>(`SELECT sensor, direction, warning, critical, unit FROM sensor_thresholds ORDER BY sensor`);
+  });
 }
 
 export async function fetchStations(): Promise<Station[]> {
-  return rows<Station>(
-    `SELECT station_id, station_name, basin, city, latitude, longitude FROM stations ORDER BY station_id`,
-  );
+  return shared('stations', async () => {
+    return rows<Station>(
+      `SELECT station_id, station_name, basin, city, latitude, longitude FROM stations ORDER BY station_id`,
+    );
+  });
 }
 
 // Newest hour of compressor c from latest_readings, which 05_publish refreshes with every publish:
@@ -91,39 +102,41 @@ function containsPattern(term: string): string {
  * the matches over all pages.
  */
 export async function fetchFleetPage(f: FleetQuery): Promise<Page<CompressorSnapshot>> {
-  const values = [f.station ?? null, f.basin ?? null, f.model ?? null, f.health ?? null,
-    f.q ? containsPattern(f.q) : null, f.page_size, (f.page - 1) * f.page_size];
-  const list = await rows<SnapshotRow>(
-    `SELECT c.compressor_id, c.station_id, c.model, c.rated_horsepower, c.install_date,
-            s.station_name, s.basin, s.city, s.latitude, s.longitude,
-            COALESCE(l.health_status, 'unknown') AS health_status, ${LATEST_OUT},
-            COALESCE(a.active_alerts, 0)::int AS active_alerts,
-            COALESCE(a.critical_alerts, 0)::int AS critical_alerts,
-            COUNT(*) OVER () AS total
-       FROM compressors c
-       JOIN stations s ON s.station_id = c.station_id
-       ${LATEST}
-       LEFT JOIN (
-         SELECT a.compressor_id, COUNT(*) AS active_alerts,
-                COUNT(*) FILTER (WHERE a.current_severity = 'critical') AS critical_alerts
-           FROM alerts a WHERE ${ACTIVE} GROUP BY a.compressor_id
-       ) a ON a.compressor_id = c.compressor_id
-      WHERE ($1::text IS NULL OR c.station_id = $1)
-        AND ($2::text IS NULL OR s.basin = $2)
-        AND ($3::text IS NULL OR c.model = $3)
-        AND ($4::text IS NULL OR COALESCE(l.health_status, 'unknown') = $4)
-        AND ($5::text IS NULL OR c.compressor_id ILIKE $5 OR s.station_name ILIKE $5 OR s.city ILIKE $5
-             OR s.basin ILIKE $5 OR c.model ILIKE $5)
-      ORDER BY ${FLEET_ORDER[f.sort]}
-      LIMIT $6 OFFSET $7`,
-    values,
-  );
-  let total = list[0]?.total ?? 0;
-  if (!list.length && f.page > 1) {
-    // Past the last page: count the matches anyway, so the pager can lead back.
-    total = (await fetchFleetPage({ ...f, page: 1, page_size: 1 })).total;
-  }
-  return { rows: list.map(toSnapshot), total, page: f.page, page_size: f.page_size };
+  return shared(`fleet-page:${JSON.stringify(f)}`, async () => {
+    const values = [f.station ?? null, f.basin ?? null, f.model ?? null, f.health ?? null,
+      f.q ? containsPattern(f.q) : null, f.page_size, (f.page - 1) * f.page_size];
+    const list = await rows<SnapshotRow>(
+      `SELECT c.compressor_id, c.station_id, c.model, c.rated_horsepower, c.install_date,
+              s.station_name, s.basin, s.city, s.latitude, s.longitude,
+              COALESCE(l.health_status, 'unknown') AS health_status, ${LATEST_OUT},
+              COALESCE(a.active_alerts, 0)::int AS active_alerts,
+              COALESCE(a.critical_alerts, 0)::int AS critical_alerts,
+              COUNT(*) OVER () AS total
+         FROM compressors c
+         JOIN stations s ON s.station_id = c.station_id
+         ${LATEST}
+         LEFT JOIN (
+           SELECT a.compressor_id, COUNT(*) AS active_alerts,
+                  COUNT(*) FILTER (WHERE a.current_severity = 'critical') AS critical_alerts
+             FROM alerts a WHERE ${ACTIVE} GROUP BY a.compressor_id
+         ) a ON a.compressor_id = c.compressor_id
+        WHERE ($1::text IS NULL OR c.station_id = $1)
+          AND ($2::text IS NULL OR s.basin = $2)
+          AND ($3::text IS NULL OR c.model = $3)
+          AND ($4::text IS NULL OR COALESCE(l.health_status, 'unknown') = $4)
+          AND ($5::text IS NULL OR c.compressor_id ILIKE $5 OR s.station_name ILIKE $5 OR s.city ILIKE $5
+               OR s.basin ILIKE $5 OR c.model ILIKE $5)
+        ORDER BY ${FLEET_ORDER[f.sort]}
+        LIMIT $6 OFFSET $7`,
+      values,
+    );
+    let total = list[0]?.total ?? 0;
+    if (!list.length && f.page > 1) {
+      // Past the last page: count the matches anyway, so the pager can lead back.
+      total = (await fetchFleetPage({ ...f, page: 1, page_size: 1 })).total;
+    }
+    return { rows: list.map(toSnapshot), total, page: f.page, page_size: f.page_size };
+  });
 }
 
 /**
@@ -135,40 +148,44 @@ export type StationHealth = { station_id: string; health_status: Health; units: 
 export const MAP_DOTS_MAX = 16; // beyond this many units a station is drawn as a cluster
 
 export async function fetchFleetHealth(): Promise<StationHealth[]> {
-  return rows<StationHealth>(
-    `SELECT c.station_id, COALESCE(l.health_status, 'unknown') AS health_status, COUNT(*)::int AS units,
-            MAX(l.hour_start) AS newest,
-            CASE WHEN SUM(COUNT(*)) OVER (PARTITION BY c.station_id) <= $1
-                 THEN array_agg(c.compressor_id ORDER BY c.compressor_id) END AS ids
-       FROM compressors c ${LATEST}
-      GROUP BY c.station_id, COALESCE(l.health_status, 'unknown')
-      ORDER BY c.station_id`,
-    [MAP_DOTS_MAX],
-  );
+  return shared('fleet-health', async () => {
+    return rows<StationHealth>(
+      `SELECT c.station_id, COALESCE(l.health_status, 'unknown') AS health_status, COUNT(*)::int AS units,
+              MAX(l.hour_start) AS newest,
+              CASE WHEN SUM(COUNT(*)) OVER (PARTITION BY c.station_id) <= $1
+                   THEN array_agg(c.compressor_id ORDER BY c.compressor_id) END AS ids
+         FROM compressors c ${LATEST}
+        GROUP BY c.station_id, COALESCE(l.health_status, 'unknown')
+        ORDER BY c.station_id`,
+      [MAP_DOTS_MAX],
+    );
+  });
 }
 
 /** Values the fleet filters offer: stations, basins and models that exist. */
 export async function fetchFleetFacets(): Promise<{ stations: Station[]; basins: string[]; models: string[] }> {
-  const [stations, models] = await Promise.all([
-    fetchStations(),
-    rows<{ model: string }>(`SELECT DISTINCT model FROM compressors ORDER BY model`),
-  ]);
-  return { stations, basins: [...new Set(stations.map((s) => s.basin))].sort(), models: models.map((m) => m.model) };
+  return shared('fleet-facets', async () => {
+    const [stations, models] = await Promise.all([
+      fetchStations(),
+      rows<{ model: string }>(`SELECT DISTINCT model FROM compressors ORDER BY model`),
+    ]);
+    return { stations, basins: [...new Set(stations.map((s) => s.basin))].sort(), models: models.map((m) => m.model) };
+  });
 }
 
 /** Counts per health colour, alert counts, newest data and the last pipeline run. */
 export async function fetchFleetKpis(health?: StationHealth[]): Promise<FleetKpis> {
   const [groups, alerts, lastRun] = await Promise.all([
     health ?? fetchFleetHealth(),
-    one<Pick<FleetKpis, 'active_alerts' | 'critical_alerts' | 'unacknowledged_alerts'>>(
+    shared('active-alert-counts', () => one<Pick<FleetKpis, 'active_alerts' | 'critical_alerts' | 'unacknowledged_alerts'>>(
       `SELECT COUNT(*) AS active_alerts,
               COUNT(*) FILTER (WHERE a.current_severity = 'critical') AS critical_alerts,
               COUNT(*) FILTER (WHERE a.status = 'open') AS unacknowledged_alerts
          FROM alerts a WHERE ${ACTIVE}`,
-    ),
-    one<PipelineRun>(
+    )),
+    shared('last-run', () => one<PipelineRun>(
       `SELECT run_id, status, started_at, finished_at, duration_s FROM pipeline_runs ORDER BY started_at DESC LIMIT 1`,
-    ),
+    )),
   ]);
   const count = (h?: Health) => groups.filter((g) => !h || g.health_status === h).reduce((n, g) => n + g.units, 0);
   const newest = groups.reduce<string | null>((m, g) => (g.newest && (!m || g.newest > m) ? g.newest : m), null);
@@ -301,14 +318,16 @@ export async function fetchAlerts(f: AlertFilters): Promise<Page<Alert>> {
 }
 
 export async function fetchNewestActiveAlerts(limit = 8): Promise<Alert[]> {
-  return rows<Alert>(
-    `SELECT ${ALERT_COLUMNS} FROM alerts a JOIN compressors c ON c.compressor_id = a.compressor_id
-      WHERE ${ACTIVE}
-      ORDER BY CASE a.current_severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
-               a.last_reading_at DESC, a.alert_id
-      LIMIT $1`,
-    [limit],
-  );
+  return shared(`newest-alerts:${limit}`, async () => {
+    return rows<Alert>(
+      `SELECT ${ALERT_COLUMNS} FROM alerts a JOIN compressors c ON c.compressor_id = a.compressor_id
+        WHERE ${ACTIVE}
+        ORDER BY CASE a.current_severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
+                 a.last_reading_at DESC, a.alert_id
+        LIMIT $1`,
+      [limit],
+    );
+  });
 }
 
 export async function fetchAlert(alertId: string): Promise<Alert | null> {
@@ -335,40 +354,46 @@ export async function fetchCompressorAlertHistory(compressorId: string, limit = 
 }
 
 export async function fetchPipelineRuns(limit = 20): Promise<PipelineRunWithSteps[]> {
-  const runs = await rows<PipelineRun>(
-    `SELECT run_id, status, started_at, finished_at, duration_s FROM pipeline_runs ORDER BY started_at DESC LIMIT $1`,
-    [limit],
-  );
-  if (!runs.length) return [];
-  const steps = await rows<PipelineRunStep>(
-    `SELECT run_id, step, status, started_at, finished_at, duration_s, rows_in, rows_out, detail
-       FROM pipeline_run_steps WHERE run_id = ANY($1::text[]) ORDER BY started_at, step`,
-    [runs.map((r) => r.run_id)],
-  );
-  return runs.map((r) => ({ ...r, steps: steps.filter((s) => s.run_id === r.run_id) }));
+  return shared(`pipeline-runs:${limit}`, async () => {
+    const runs = await rows<PipelineRun>(
+      `SELECT run_id, status, started_at, finished_at, duration_s FROM pipeline_runs ORDER BY started_at DESC LIMIT $1`,
+      [limit],
+    );
+    if (!runs.length) return [];
+    const steps = await rows<PipelineRunStep>(
+      `SELECT run_id, step, status, started_at, finished_at, duration_s, rows_in, rows_out, detail
+         FROM pipeline_run_steps WHERE run_id = ANY($1::text[]) ORDER BY started_at, step`,
+      [runs.map((r) => r.run_id)],
+    );
+    return runs.map((r) => ({ ...r, steps: steps.filter((s) => s.run_id === r.run_id) }));
+  });
 }
 
 /** Quality metrics of the newest `runs` runs (by measurement time), oldest first for trend lines. */
 export async function fetchQualityMetrics(runs = 30): Promise<QualityMetric[]> {
-  return rows<QualityMetric>(
-    `WITH recent AS (
-       SELECT run_id, MAX(measured_at) AS at FROM data_quality_metrics GROUP BY run_id ORDER BY at DESC LIMIT $1
-     )
-     SELECT m.run_id, m.table_name, m.metric, m.metric_value, m.measured_at
-       FROM data_quality_metrics m JOIN recent r ON r.run_id = m.run_id
-      ORDER BY r.at, m.table_name, m.metric`,
-    [runs],
-  );
+  return shared(`quality-metrics:${runs}`, async () => {
+    return rows<QualityMetric>(
+      `WITH recent AS (
+         SELECT run_id, MAX(measured_at) AS at FROM data_quality_metrics GROUP BY run_id ORDER BY at DESC LIMIT $1
+       )
+       SELECT m.run_id, m.table_name, m.metric, m.metric_value, m.measured_at
+         FROM data_quality_metrics m JOIN recent r ON r.run_id = m.run_id
+        ORDER BY r.at, m.table_name, m.metric`,
+      [runs],
+    );
+  });
 }
 
 export async function fetchQuarantineCounts(runs = 30): Promise<QuarantineRuleCount[]> {
-  return rows<QuarantineRuleCount>(
-    `WITH recent AS (
-       SELECT run_id, MAX(measured_at) AS at FROM quarantine_rule_counts GROUP BY run_id ORDER BY at DESC LIMIT $1
-     )
-     SELECT q.run_id, q.rule, q.failed_rows, q.measured_at
-       FROM quarantine_rule_counts q JOIN recent r ON r.run_id = q.run_id
-      ORDER BY r.at, q.rule`,
-    [runs],
-  );
+  return shared(`quarantine-counts:${runs}`, async () => {
+    return rows<QuarantineRuleCount>(
+      `WITH recent AS (
+         SELECT run_id, MAX(measured_at) AS at FROM quarantine_rule_counts GROUP BY run_id ORDER BY at DESC LIMIT $1
+       )
+       SELECT q.run_id, q.rule, q.failed_rows, q.measured_at
+         FROM quarantine_rule_counts q JOIN recent r ON r.run_id = q.run_id
+        ORDER BY r.at, q.rule`,
+      [runs],
+    );
+  });
 }

@@ -1,4 +1,5 @@
 import { transaction } from './db';
+import { invalidateServingCache } from './serving-cache';
 import type { Alert, AlertAction, AlertEvent, AlertStatus } from './definitions';
 import type { AlertActionInput } from './validation';
 
@@ -37,7 +38,7 @@ export async function applyAlertAction(
   input: AlertActionInput & { actor: string },
 ): Promise<{ alert: Pick<Alert, 'alert_id' | 'status' | 'acknowledged_by' | 'acknowledged_at' | 'resolved_by' | 'resolved_at' | 'operator_note'>; event: AlertEvent }> {
   const rule = TRANSITIONS[input.action];
-  return transaction(async (client) => {
+  const out = await transaction(async (client) => {
     const current = await client.query<{ status: AlertStatus }>(
       `SELECT status FROM alerts WHERE alert_id = $1 FOR UPDATE`,
       [alertId],
@@ -60,4 +61,6 @@ export async function applyAlertAction(
     );
     return { alert: updated.rows[0], event: event.rows[0]! };
   });
+  invalidateServingCache(); // this process's fleet views show the action at once (others within a second)
+  return out;
 }

@@ -10,6 +10,8 @@ const COLUMNS = [
   'discharge_pressure_max', 'suction_pressure_mean', 'suction_pressure_min', 'horsepower_mean', 'gas_flow_mean',
 ] as const satisfies readonly (keyof HourlyReading)[];
 
+const round6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
+
 /**
  * One chart per alarmed sensor (mean and extreme, warning/critical lines, its alert episodes), plus
  * load, all on one time axis. The server downsamples to about a chart's width of buckets, so 90 days
@@ -26,7 +28,8 @@ export async function ReadingCharts({ compressorId, query, thresholds }: { compr
   const episodes: Episode[] = alerts.map((a) => ({
     sensor: a.sensor, severity: a.severity, start: sec(a.opened_at), end: a.ended_at ? sec(a.ended_at) : domain[1],
   }));
-  const columns = Object.fromEntries(COLUMNS.map((k) => [k, readings.map((r) => r[k])]));
+  // Six decimals are far below what a chart or its readout (two decimals) shows, and halve the page's payload.
+  const columns = Object.fromEntries(COLUMNS.map((k) => [k, readings.map((r) => round6(r[k]))]));
   const panels: ChartPanel[] = [
     ...SENSOR_ORDER.map((sensor) => {
       const s = SENSORS[sensor];

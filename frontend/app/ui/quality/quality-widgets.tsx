@@ -1,7 +1,7 @@
 import { fetchPipelineRuns, fetchQualityMetrics, fetchQuarantineCounts } from '@/app/lib/data';
 import type { QualityMetric, QualityMetricName } from '@/app/lib/definitions';
 import { fmtDuration, fmtInt, fmtMinutes, fmtNumber, fmtTime } from '@/app/lib/format';
-import { TimeSeriesChart } from '../monitoring/time-series-chart';
+import { QualityTrendCharts } from './quality-trend-charts';
 import { EmptyState, NoDataYet } from '../shared/empty-state';
 import { StatusBadge } from '../shared/status';
 
@@ -56,7 +56,7 @@ export async function QualityScorecard() {
   );
 }
 
-/** One chart per metric, one line per table, over the newest runs. */
+/** One chart per metric, one line per table, over the newest runs (uPlot, like the sensor charts). */
 export async function QualityTrends({ runs }: { runs: number }) {
   const metrics = await fetchQualityMetrics(runs);
   if (!metrics.length) return null;
@@ -64,18 +64,23 @@ export async function QualityTrends({ runs }: { runs: number }) {
   if (runTimes.length < 2) {
     return <EmptyState title="One run so far">Trends appear once the pipeline has run at least twice.</EmptyState>;
   }
-  const times = runTimes.map((r) => r.t);
-  const domain: [number, number] = [times[0]!, times[times.length - 1]!];
   const tables = [...new Set(metrics.map((m) => m.table_name))].sort();
+  const runIndex = new Map(runTimes.map((r, i) => [r.run_id, i]));
+  const tableIndex = new Map(tables.map((t, i) => [t, i]));
+  const panels = METRICS.map((m) => ({
+    key: m.key, title: m.label, unit: m.unit,
+    values: tables.map(() => runTimes.map((): number | null => null)),
+  }));
+  const panelIndex = new Map(METRICS.map((m, i) => [m.key, i]));
+  for (const x of metrics) {
+    const p = panelIndex.get(x.metric);
+    if (p === undefined) continue;
+    panels[p]!.values[tableIndex.get(x.table_name)!]![runIndex.get(x.run_id)!] = x.metric_value;
+  }
   return (
     <div className="chart-grid" data-testid="quality-trends">
-      {METRICS.map((m) => (
-        <TimeSeriesChart key={m.key} testId={`trend-${m.key}`} title={m.label} unit={m.unit} times={times} domain={domain}
-          series={tables.map((t, i) => ({
-            label: t, color: PALETTE[i % PALETTE.length]!,
-            values: runTimes.map((r) => metrics.find((x) => x.run_id === r.run_id && x.table_name === t && x.metric === m.key)?.metric_value ?? null),
-          }))} />
-      ))}
+      <QualityTrendCharts times={runTimes.map((r) => Math.round(r.t / 1000))} tables={tables}
+        colors={tables.map((_, i) => PALETTE[i % PALETTE.length]!)} panels={panels} />
     </div>
   );
 }
