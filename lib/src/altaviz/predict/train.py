@@ -1,0 +1,201 @@
+"""Training, honest evaluation and registration of the failure model (notebook ``06_train``), and
+scoring with the promoted version (``07_score``).
+
+Split by unit and by time: a hash of the unit id sends ``test_unit_fraction`` of the units to test
+only; training units train only on hours before the time cut; the test units are judged after it.
+No unit's future, and no test unit at all, is seen in training.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import zlib
+from datetime import datetime
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from altaviz.config import AltavizConfig
+from altaviz.predict import evaluate, registry
+from altaviz.predict.features import FEATURE_COLUMNS, to_features, unit_baselines, with_derived_signals
+from altaviz.predict.labels import running_hours, to_labels
+from altaviz.predict.model import PROBABILITY, RUL, Boosters, FailureModel, fit, save
+from altaviz.schemas import RUNNING_STATE
+
+log = logging.getLogger("altaviz.predict.train")
+
+EXPERIMENT = "altaviz_failure_prediction"
+FAIL_LABEL = "fails_within_horizon"
+RUL_LABEL = "rul_hours"
+PIP_REQUIREMENTS = ["lightgbm==4.6.0", "mlflow-skinny==2.22.4", "pandas", "numpy", "altaviz"]
+
+
+def feature_frame(hourly: DataFrame, config: AltavizConfig) -> DataFrame:
+    """Features of every running unit-hour of ``hourly`` against each unit's own baseline."""
+    baselines = unit_baselines(with_derived_signals(hourly).filter(F.col("health_status") != "down"),
+                               config.predictions.baseline_days)  # fmt: skip
+    return to_features(hourly, baselines)
+
+
+def labelled_frame(hourly: DataFrame, events: DataFrame, config: AltavizConfig) -> DataFrame:
+    """Features with their labels, for the running hours outside work-order windows."""
+    p = config.predictions
+    labels = to_labels(hourly, events, horizon_hours=p.horizon_hours, rul_cap_hours=p.rul_cap_hours)
+    in_service = running_hours(hourly, events).select("compressor_id", "hour_start")
+    return (
+        feature_frame(hourly, config)
+        .join(in_service, ["compressor_id", "hour_start"])
+        .join(
+            labels.select("compressor_id", "hour_start", FAIL_LABEL, RUL_LABEL, "is_censored"),
+            ["compressor_id", "hour_start"],
+            "left",
+        )
+    )
+
+
+def is_test_unit(unit: str, fraction: float) -> bool:
+    """Stable across runs and machines (crc32, not Python's salted hash)."""
+    return zlib.crc32(unit.encode()) % 1000 < fraction * 1000
+
+
+def time_cut(hours: pd.Series, fraction: float) -> pd.Timestamp:
+    return hours.min() + (hours.max() - hours.min()) * fraction
+
+
+def split(frame: pd.DataFrame, config: AltavizConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+    p = config.predictions
+    test_units = frame.compressor_id.map(lambda u: is_test_unit(u, p.test_unit_fraction))
+    cut = time_cut(frame.hour_start, p.train_time_fraction)
+    # A training hour's label looks up to the RUL cap ahead: it must not reach past the cut either.
+    label_reach = pd.Timedelta(hours=p.rul_cap_hours)
+    train = frame[~test_units & (frame.hour_start + label_reach < cut)]
+    test = frame[test_units & (frame.hour_start >= cut)]
+    return train, test, cut
+
+
+def threshold_episodes(episodes: DataFrame) -> pd.DataFrame:
+    """The threshold alert episodes (every sensor limit; a stop is not a warning)."""
+    return episodes.filter(F.col("sensor") != RUNNING_STATE).select(*evaluate.EPISODE_COLUMNS).toPandas()
+
+
+def evaluation_table(
+    scored: pd.DataFrame, events: pd.DataFrame, thresholds: pd.DataFrame, config: AltavizConfig, period: tuple
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The comparison of the model's warnings and the threshold alerts on the units and period of
+    ``scored`` (rows with ``failure_probability``, ``rul_hours_predicted`` and the labels)."""
+    p = config.predictions
+    units = set(scored.compressor_id)
+    events = events[events.compressor_id.isin(units)]
+    levels = scored.assign(
+        level=evaluate.warning_levels(
+            scored, warn=p.warn_probability, clear=p.clear_probability, min_hours=p.min_warning_hours
+        )
+    )
+    found = events[events.event_type.isin(["failure", "corrective_repair"])]
+    in_period = found[(found.started_at > period[0]) & (found.started_at <= period[1])]
+    healthy_units = units - set(in_period.compressor_id)
+    healthy_hours = float((scored[FAIL_LABEL] == False).sum())  # noqa: E712  (null = censored, not healthy)
+    common = {
+        "events": events,
+        "healthy_hours": healthy_hours,
+        "healthy_units": healthy_units,
+        "horizon_hours": p.horizon_hours,
+        "lookback_hours": p.rul_cap_hours,
+        "period": period,
+    }
+    sources = {
+        "model": evaluate.episodes_from_levels(levels),
+        "threshold": thresholds[thresholds.compressor_id.isin(units)],
+    }
+    rows, leads = [], []
+    for name, episodes in sources.items():
+        row, lead = evaluate.summarize(name, episodes, **common)
+        rows.append(row)
+        leads.append(lead)
+    table = pd.DataFrame(rows)
+    errors = evaluate.rul_errors(scored)
+    table.loc[table.source == "model", list(errors)] = list(errors.values())
+    return table, pd.concat(leads, ignore_index=True)
+
+
+def train_and_register(
+    hourly: DataFrame, events: DataFrame, episodes: DataFrame, config: AltavizConfig, *, data_source: str
+) -> dict:
+    """Fits on the training split, judges on the test split, logs both to MLflow, registers the
+    model and promotes it if nothing is promoted yet. Returns the evaluation and the version."""
+    p = config.predictions
+    frame = labelled_frame(hourly, events, config).toPandas()
+    events_pd = events.toPandas()
+    train, test, cut = split(frame, config)
+    log.info("training on %d hours of %d units before %s; testing on %d units after it",
+             len(train), train.compressor_id.nunique(), cut, test.compressor_id.nunique())  # fmt: skip
+    boosters = fit(train, FEATURE_COLUMNS, fail_label=FAIL_LABEL, rul_label=RUL_LABEL)
+    scored = pd.concat([test, boosters.predict(test)], axis=1)
+    table, leads = evaluation_table(
+        scored, events_pd, threshold_episodes(episodes), config, (cut, frame.hour_start.max())
+    )
+    version = _log_and_register(boosters, table, leads, config, train=train, test=test, data_source=data_source)
+    if registry.production_version(p.model_name) is None:
+        registry.promote(p.model_name, version)
+    return {"model_name": p.model_name, "model_version": version, "evaluation": table.to_dict("records")}
+
+
+def _log_and_register(
+    boosters: Boosters, table: pd.DataFrame, leads: pd.DataFrame, config: AltavizConfig, *, train, test, data_source
+) -> str:
+    p = config.predictions
+    mlflow.set_experiment(EXPERIMENT)
+    with mlflow.start_run(run_name=f"lightgbm_{p.horizon_hours:g}h") as run, tempfile.TemporaryDirectory() as tmp:
+        mlflow.log_params({
+            "data_source": data_source,
+            "horizon_hours": p.horizon_hours,
+            "rul_cap_hours": p.rul_cap_hours,
+            "train_hours": len(train),
+            "train_units": train.compressor_id.nunique(),
+            "test_units": test.compressor_id.nunique(),
+            "train_positive_hours": int((train[FAIL_LABEL] == True).sum()),  # noqa: E712
+        })  # fmt: skip
+        model_row = table[table.source == "model"].iloc[0]
+        metrics = {k: float(v) for k, v in model_row.items() if k != "source" and pd.notna(v)}
+        mlflow.log_metrics(metrics)
+        folder = Path(tmp)
+        table.to_csv(folder / "evaluation.csv", index=False)
+        leads.to_csv(folder / "lead_times.csv", index=False)
+        mlflow.log_artifact(str(folder / "evaluation.csv"))
+        mlflow.log_artifact(str(folder / "lead_times.csv"))
+        info = mlflow.pyfunc.log_model(
+            artifact_path="model",
+            python_model=FailureModel(),
+            artifacts=save(boosters, folder / "boosters"),
+            registered_model_name=p.model_name,
+            pip_requirements=PIP_REQUIREMENTS,
+        )
+        version = str(info.registered_model_version)
+        client = mlflow.tracking.MlflowClient()
+        # The evaluation travels with the version: visible in the registry (and Fabric's ML model item).
+        client.set_model_version_tag(
+            p.model_name, version, "evaluation", json.dumps(table.to_dict("records"), default=str)
+        )
+        client.set_model_version_tag(p.model_name, version, "mlflow_run_id", run.info.run_id)
+    log.info("registered %s version %s", p.model_name, version)
+    return version
+
+
+def score(features: pd.DataFrame, model, version: str, config: AltavizConfig, scored_at: datetime) -> pd.DataFrame:
+    """Predictions for the rows of ``features``: unit, hour, probability of failing within the
+    horizon, predicted RUL, and which model version said so."""
+    predicted = model.predict(features.loc[:, list(FEATURE_COLUMNS)])
+    return pd.DataFrame({
+        "compressor_id": features.compressor_id.to_numpy(),
+        "hour_start": features.hour_start.to_numpy(),
+        "failure_probability_72h": predicted[PROBABILITY].to_numpy(),
+        "rul_hours": predicted[RUL].to_numpy(),
+        "model_name": config.predictions.model_name,
+        "model_version": version,
+        "scored_at": scored_at,
+    })  # fmt: skip
