@@ -98,6 +98,8 @@ def test_dry_run_plans_every_item_in_publish_order_with_replacements(tmp_path, w
                 "03_silver",
                 "04_gold",
                 "05_publish",
+                "06_train",
+                "07_score",
                 "08_maintain",
                 "09_record_failure",
             )
@@ -105,6 +107,7 @@ def test_dry_run_plans_every_item_in_publish_order_with_replacements(tmp_path, w
         ("SemanticModel", "altaviz"),  # after the lakehouse it reads, as fabric-cicd orders it
         ("DataPipeline", "altaviz_maintenance"),
         ("DataPipeline", "altaviz_pipeline"),
+        ("DataPipeline", "altaviz_training"),
     ]
     lakehouse = plan.item("Lakehouse", "altaviz_lakehouse")
     environment = plan.item("Environment", "altaviz_env")

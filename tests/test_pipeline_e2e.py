@@ -27,8 +27,10 @@ RUN_DATE = "2026-11-20"
 WINDOW_END = datetime(2026, 11, 20, tzinfo=UTC)
 # Rows each run adds to the run logs: the first run measures every layer; a rerun with nothing new
 # measures only what is still defined (bronze and silver freshness, silver consistency).
-PER_RUN_TABLES = {"ops_run_steps": 5, "silver_rule_counts": 9, "gold_data_quality": 8}
-PER_EMPTY_RUN_TABLES = {"ops_run_steps": 5, "silver_rule_counts": 9, "gold_data_quality": 3}
+# The first run also trains the first model (06_train inside 07_score): one more step.
+FIRST_RUN_STEPS = 7
+PER_RUN_TABLES = {"ops_run_steps": 6, "silver_rule_counts": 9, "gold_data_quality": 8}
+PER_EMPTY_RUN_TABLES = {"ops_run_steps": 6, "silver_rule_counts": 9, "gold_data_quality": 3}
 EPOCH = WINDOW_END - timedelta(days=7)  # the fleet's first batch: the failure and fault schedules count from it
 DATA_SQL_TABLES = ("stations", "compressors", "sensor_thresholds", "hourly_readings", "alerts")
 
@@ -92,8 +94,8 @@ def test_first_run_fills_every_layer(home, first):
     silver = _table(home, "silver_sensor_readings")
     assert counts["gold_hourly_readings"] == silver.groupby(["compressor_id", silver.timestamp.dt.floor("h")]).ngroups
     assert counts["silver_compressors"] == 10 and counts["silver_stations"] == 4
-    assert all(counts[t] == n for t, n in PER_RUN_TABLES.items())
-    for step in ("01_simulate", "02_bronze", "03_silver", "04_gold", "05_publish"):
+    assert all(counts[t] == n for t, n in {**PER_RUN_TABLES, "ops_run_steps": FIRST_RUN_STEPS}.items())
+    for step in ("01_simulate", "02_bronze", "03_silver", "04_gold", "07_score", "05_publish"):
         assert f"✔ {step}" in first["stdout"]
     assert f"quarantined this run: {counts['silver_quarantine_readings']}" in first["stdout"]
     assert f"03_silver · judging new readings: {landed:,} rows in" in first["stdout"]  # progress, in the terminal
@@ -138,7 +140,7 @@ def test_serving_database_holds_hourly_rows_and_the_views_answer(home, first):
     # COMP-003 tripped on day 6 and is under repair: down, not critical.
     assert health["COMP-003"] == "down" and health["COMP-001"] == "normal" and len(health) == 10
     assert _sql(home, "SELECT count(*) FROM v_active_alerts WHERE compressor_id = 'COMP-003'")[0][0] >= 1
-    assert _sql(home, "SELECT count(*) FROM pipeline_run_steps") == [(5,)]
+    assert _sql(home, "SELECT count(*) FROM pipeline_run_steps") == [(FIRST_RUN_STEPS,)]
     assert _sql(home, "SELECT count(DISTINCT table_name) FROM data_quality_metrics") == [(3,)]
 
 

@@ -69,3 +69,10 @@ def test_stopped_hours_are_neither_scored_nor_in_any_window(spark):
     after = out[("U1", 35)]
     assert after["gas_flow_mean_6h"] == pytest.approx(9000.0)  # the trip's zero flow is not averaged in
     assert after["hours_running_7d"] == 26.0
+
+
+def test_no_deviation_before_the_baseline_span_is_complete(spark):
+    """A daily run on day 1 and a long run must give day 1 the same features."""
+    out = _features(spark, _hourly(spark, "U1", 72), baseline_days=2)
+    assert out[("U1", 47)]["gas_flow_mean_dev"] is None and out[("U1", 47)]["load_vs_baseline"] is None
+    assert out[("U1", 48)]["gas_flow_mean_dev"] == pytest.approx(0.0)

@@ -265,6 +265,20 @@ ALERT_EPISODES = StructType(
     ]
 )
 
+# One row per scored running unit-hour: what the model version promoted at scoring time said.
+GOLD_PREDICTIONS = StructType(
+    [
+        StructField("compressor_id", StringType(), False),
+        StructField("hour_start", TimestampType(), False),
+        StructField("failure_probability_72h", DoubleType(), False),
+        StructField("rul_hours", DoubleType(), False),
+        StructField("model_name", StringType(), False),
+        StructField("model_version", StringType(), False),
+        StructField("scored_at", TimestampType(), False),
+        READING_DATE,
+    ]
+)
+
 GOLD_DATA_QUALITY = StructType(
     [
         StructField("run_id", StringType(), False),
@@ -425,6 +439,16 @@ TABLES = {
             "merge",
             "alert episodes with hysteresis; an episode open across runs keeps its alert_id",
             change_feed=True,
+        ),
+        TableSpec(
+            "gold_predictions",
+            GOLD_PREDICTIONS,
+            ("compressor_id", "hour_start"),
+            "merge",
+            "failure probability within 72 h and RUL per running unit-hour, with the model version",
+            partition_by=("reading_date",),
+            change_feed=True,
+            stats_columns=("compressor_id", "hour_start"),
         ),
         TableSpec(
             "gold_data_quality",

@@ -61,14 +61,19 @@ def running(hourly: DataFrame) -> DataFrame:
 
 def unit_baselines(hours: DataFrame, baseline_days: float) -> DataFrame:
     """Per unit: the median of each signal over its first ``baseline_days`` of running hours,
-    taken as how this unit runs when healthy."""
+    taken as how this unit runs when healthy, and ``baseline_until``, the end of that span. Hours
+    before it get no deviation: the baseline is not known yet then, and a partial one would make a
+    daily run's features differ from a long run's."""
     first = hours.groupBy("compressor_id").agg(F.min("hour_start").alias("_first_hour"))
     span = F.expr(f"INTERVAL {int(baseline_days * 86400)} SECONDS")
     return (
         hours.join(first, "compressor_id")
         .filter(F.col("hour_start") < F.col("_first_hour") + span)
         .groupBy("compressor_id")
-        .agg(*[F.median(s).alias(f"{s}_baseline") for s in SIGNALS])
+        .agg(
+            (F.first("_first_hour") + span).alias("baseline_until"),
+            *[F.median(s).alias(f"{s}_baseline") for s in SIGNALS],
+        )
     )
 
 
@@ -89,6 +94,10 @@ def _slope(signal: str, hours: int) -> Column:
     )
 
 
+def _known_baseline(signal: str) -> Column:
+    return F.when(F.col("hour_start") >= F.col("baseline_until"), F.col(f"{signal}_baseline"))
+
+
 def to_features(hourly: DataFrame, baselines: DataFrame) -> DataFrame:
     """Per running unit-hour of ``hourly``: ``FEATURE_COLUMNS`` (plus the key). ``baselines`` comes
     from ``unit_baselines``; a unit without one (too new) gets null deviations, which the model handles."""
@@ -97,7 +106,7 @@ def to_features(hourly: DataFrame, baselines: DataFrame) -> DataFrame:
     for s in SIGNALS:
         recent = F.avg(s).over(_window(WINDOWS["6h"]))
         day = F.avg(s).over(_window(WINDOWS["24h"]))
-        base = F.col(f"{s}_baseline")
+        base = _known_baseline(s)
         columns += [
             recent.alias(f"{s}_6h"),
             (recent - base).alias(f"{s}_dev"),
@@ -107,7 +116,7 @@ def to_features(hourly: DataFrame, baselines: DataFrame) -> DataFrame:
         ]
     columns += [
         F.stddev_samp("vibration_mean").over(_window(WINDOWS["24h"])).alias("vibration_std_24h"),
-        (F.avg("horsepower_mean").over(_window(WINDOWS["6h"])) / F.col("horsepower_mean_baseline")).alias(
+        (F.avg("horsepower_mean").over(_window(WINDOWS["6h"])) / _known_baseline("horsepower_mean")).alias(
             "load_vs_baseline"
         ),
         F.count(F.lit(1)).over(_window(WINDOWS["7d"])).cast("double").alias("hours_running_7d"),

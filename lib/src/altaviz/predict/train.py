@@ -189,7 +189,10 @@ def _log_and_register(
 def score(features: pd.DataFrame, model, version: str, config: AltavizConfig, scored_at: datetime) -> pd.DataFrame:
     """Predictions for the rows of ``features``: unit, hour, probability of failing within the
     horizon, predicted RUL, and which model version said so."""
-    predicted = model.predict(features.loc[:, list(FEATURE_COLUMNS)])
+    if features.empty:
+        predicted = pd.DataFrame({PROBABILITY: pd.Series(dtype="float64"), RUL: pd.Series(dtype="float64")})
+    else:
+        predicted = model.predict(features.loc[:, list(FEATURE_COLUMNS)])
     return pd.DataFrame({
         "compressor_id": features.compressor_id.to_numpy(),
         "hour_start": features.hour_start.to_numpy(),
