@@ -17,7 +17,7 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from altaviz.config import AltavizConfig
@@ -59,22 +59,37 @@ def labelled_frame(hourly: DataFrame, events: DataFrame, config: AltavizConfig) 
 
 
 def is_test_unit(unit: str, fraction: float) -> bool:
-    """Stable across runs and machines (crc32, not Python's salted hash)."""
+    """Stable across runs and machines (crc32, not Python's salted hash); ``test_unit`` is the same in Spark."""
     return zlib.crc32(unit.encode()) % 1000 < fraction * 1000
 
 
-def time_cut(hours: pd.Series, fraction: float) -> pd.Timestamp:
-    return hours.min() + (hours.max() - hours.min()) * fraction
+def test_unit(fraction: float) -> Column:
+    return F.crc32(F.col("compressor_id").cast("binary")) % 1000 < F.lit(fraction * 1000)
 
 
-def split(frame: pd.DataFrame, config: AltavizConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+def time_cut(hourly: DataFrame, fraction: float) -> datetime:
+    first, last = hourly.agg(F.min("hour_start"), F.max("hour_start")).first()
+    return first + (last - first) * fraction
+
+
+def as_seen_at(events: DataFrame, cut: datetime) -> DataFrame:
+    """The work orders as the CMMS showed them at ``cut``: those started before it, still open if
+    they ended after it."""
+    return events.filter(F.col("started_at") < F.lit(cut)).withColumn(
+        "ended_at", F.when(F.col("ended_at") < F.lit(cut), F.col("ended_at"))
+    )
+
+
+def split(hourly: DataFrame, events: DataFrame, config: AltavizConfig) -> tuple[DataFrame, DataFrame, datetime]:
+    """Training rows: training units before the cut, labelled only from what was known at the cut (a
+    label near the cut is censored, never peeking past it). Test rows: test units after the cut,
+    labelled from all records, their features computed with their own history before the cut."""
     p = config.predictions
-    test_units = frame.compressor_id.map(lambda u: is_test_unit(u, p.test_unit_fraction))
-    cut = time_cut(frame.hour_start, p.train_time_fraction)
-    # A training hour's label looks up to the RUL cap ahead: it must not reach past the cut either.
-    label_reach = pd.Timedelta(hours=p.rul_cap_hours)
-    train = frame[~test_units & (frame.hour_start + label_reach < cut)]
-    test = frame[test_units & (frame.hour_start >= cut)]
+    cut = time_cut(hourly, p.train_time_fraction)
+    in_test = test_unit(p.test_unit_fraction)
+    before = hourly.filter(~in_test & (F.col("hour_start") < F.lit(cut)))
+    train = labelled_frame(before, as_seen_at(events, cut), config)
+    test = labelled_frame(hourly.filter(in_test), events, config).filter(F.col("hour_start") >= F.lit(cut))
     return train, test, cut
 
 
@@ -129,15 +144,15 @@ def train_and_register(
     """Fits on the training split, judges on the test split, logs both to MLflow, registers the
     model and promotes it if nothing is promoted yet. Returns the evaluation and the version."""
     p = config.predictions
-    frame = labelled_frame(hourly, events, config).toPandas()
+    train, test, cut = split(hourly, events, config)
+    train, test = train.toPandas(), test.toPandas()
     events_pd = events.toPandas()
-    train, test, cut = split(frame, config)
     log.info("training on %d hours of %d units before %s; testing on %d units after it",
              len(train), train.compressor_id.nunique(), cut, test.compressor_id.nunique())  # fmt: skip
     boosters = fit(train, FEATURE_COLUMNS, fail_label=FAIL_LABEL, rul_label=RUL_LABEL)
     scored = pd.concat([test, boosters.predict(test)], axis=1)
     table, leads = evaluation_table(
-        scored, events_pd, threshold_episodes(episodes), config, (cut, frame.hour_start.max())
+        scored, events_pd, threshold_episodes(episodes), config, (pd.Timestamp(cut), test.hour_start.max())
     )
     version = _log_and_register(boosters, table, leads, config, train=train, test=test, data_source=data_source)
     if registry.production_version(p.model_name) is None:
