@@ -79,3 +79,29 @@ def test_preventive_maintenance_is_a_down_window_not_a_failure(spark):
     out = _labels(_hourly(spark, "U1", 200), _events(spark, [("U1", "preventive_maintenance", 50, 60)]))
     assert 55 not in out
     assert out[40]["fails_within_horizon"] is False and out[40]["next_failure_at"] is None
+
+
+def test_the_training_split_holds_no_test_unit_and_no_label_from_after_the_cut(spark, config):
+    from pyspark.sql import functions as F
+
+    from altaviz.predict.train import is_test_unit, split
+    from altaviz.schemas import GOLD_HOURLY_READINGS
+
+    units = [f"COMP-{i:03d}" for i in range(1, 9)]
+    rows = [
+        (u, T0 + timedelta(hours=h), 6, 2.5, 3.0, 250.0, 252.0, 60.0, 58.0, 1000.0, 1010.0, 940.0, 1200.0, 9000.0,
+         "normal", "normal", "normal", "normal", (T0 + timedelta(hours=h)).date())
+        for u in units for h in range(100)
+    ]  # fmt: skip
+    hourly = spark.createDataFrame(rows, GOLD_HOURLY_READINGS)
+    # every unit fails 10 h after the cut (hour 70 of 0..99 at train_time_fraction 0.7)
+    events = _events(spark, [(u, "failure", 80, 90) for u in units])
+    train, test, cut = split(hourly, events, config)
+    train_units = {r[0] for r in train.select("compressor_id").distinct().collect()}
+    test_units = {r[0] for r in test.select("compressor_id").distinct().collect()}
+    fraction = config.predictions.test_unit_fraction
+    assert test_units == {u for u in units if is_test_unit(u, fraction)} and not (train_units & test_units)
+    assert train.agg(F.max("hour_start")).first()[0] < cut <= test.agg(F.min("hour_start")).first()[0]
+    # The failure after the cut is unknown to training: its last hours are censored, not positive.
+    assert train.filter(F.col("fails_within_horizon")).count() == 0
+    assert test.filter(F.col("fails_within_horizon")).count() > 0
