@@ -217,3 +217,24 @@ def score(features: pd.DataFrame, model, version: str, config: AltavizConfig, sc
         "model_version": version,
         "scored_at": scored_at,
     })  # fmt: skip
+
+
+def evaluate_predictions(
+    predictions: DataFrame, hourly: DataFrame, events: DataFrame, episodes: DataFrame, config: AltavizConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The comparison table over a lakehouse's stored ``gold_predictions`` (e.g. a fleet the model
+    never saw), against its work orders and threshold episodes, over the whole scored period."""
+    p = config.predictions
+    labels = to_labels(hourly, events, horizon_hours=p.horizon_hours, rul_cap_hours=p.rul_cap_hours)
+    scored = (
+        predictions.select(
+            "compressor_id",
+            "hour_start",
+            F.col("failure_probability_72h").alias(PROBABILITY),
+            F.col("rul_hours").alias(RUL),
+        )
+        .join(labels.select("compressor_id", "hour_start", FAIL_LABEL, RUL_LABEL), ["compressor_id", "hour_start"])
+        .toPandas()
+    )
+    period = (scored.hour_start.min(), scored.hour_start.max())
+    return evaluation_table(scored, events.toPandas(), threshold_episodes(episodes), config, period)
