@@ -40,7 +40,14 @@ bench: setup
 
 test: test-python test-frontend
 
+# One model registry for a whole `make test`: the first pipeline run that scores trains the model on
+# the simulated history fleet (a few minutes), every later run (pytest's and the browser tests') reuses
+# it. Emptied before pytest, so each `make test` trains with the code under test.
+TEST_MLFLOW := $(ALTAVIZ_HOME)/test-mlflow
+test test-python test-frontend: export MLFLOW_TRACKING_URI = file://$(TEST_MLFLOW)
+
 test-python: setup
+	rm -rf $(TEST_MLFLOW)
 	$(BIN)/pytest
 
 test-frontend: setup

@@ -7,7 +7,7 @@ import pytest
 from altaviz.predict import evaluate, registry
 from altaviz.predict.features import FEATURE_COLUMNS
 from altaviz.predict.model import PROBABILITY, RUL, FailureModel, fit, save
-from altaviz.predict.train import is_test_unit, score
+from altaviz.predict.train import is_test_unit, model_episodes, score
 
 T0 = pd.Timestamp("2026-03-01")
 
@@ -81,16 +81,35 @@ def test_the_unit_split_is_stable_and_roughly_the_fraction():
     assert 0.2 < len(chosen) / len(units) < 0.4
 
 
-def test_warnings_open_after_the_minimum_hours_and_clear_with_hysteresis():
-    p = [0.1, 0.6, 0.2, 0.6, 0.7, 0.45, 0.35, 0.2, 0.9]
-    frame = pd.DataFrame(
+def test_model_warnings_open_after_the_minimum_hours_and_clear_with_hysteresis(spark, config):
+    p = [0.1, 0.6, 0.2, 0.6, 0.7, 0.85, 0.45, 0.35, 0.2, 0.9]
+    hours = pd.DataFrame(
         {"compressor_id": "U1", "hour_start": [_hours(h) for h in range(len(p))], "failure_probability": p}
     )
-    levels = evaluate.warning_levels(frame, warn=0.5, clear=0.3, min_hours=2)
-    # one hour at 0.6 opens nothing; two open; 0.45 and 0.35 hold it (above clear); 0.2 clears
-    assert levels.tolist() == [0, 0, 0, 0, 1, 1, 1, 0, 0]
-    episodes = evaluate.episodes_from_levels(frame.assign(level=levels))
-    assert episodes.to_dict("records") == [{"compressor_id": "U1", "opened_at": _hours(4), "cleared_at": _hours(7)}]
+    episodes = model_episodes(spark, hours, config)
+    # one hour at 0.6 opens nothing; two open; 0.45 and 0.35 hold it (above clear); 0.2 clears; the
+    # last hour at 0.9 is one hour only
+    assert episodes.to_dict("records") == [{"compressor_id": "U1", "opened_at": _hours(4), "cleared_at": _hours(8)}]
+
+
+def test_model_episodes_name_their_source_escalate_and_rebuild_the_same_from_a_reset_hour(spark, config):
+    from altaviz.alerts import to_alert_episodes, to_model_levels
+
+    p = [0.2, 0.6, 0.7, 0.9, 0.6, 0.1, 0.6, 0.6, 0.6]
+    frame = spark.createDataFrame(
+        [("U1", _hours(h).to_pydatetime(), v) for h, v in enumerate(p)],
+        "compressor_id string, hour_start timestamp, failure_probability_72h double",
+    )
+    whole = to_alert_episodes(to_model_levels(frame, config.predictions), "model").orderBy("opened_at").collect()
+    assert [(e.sensor, e.source, e.severity, e.is_active) for e in whole] == [
+        ("failure_risk", "model", "critical", False),
+        ("failure_risk", "model", "warning", True),
+    ]
+    assert whole[0].escalated_at == _hours(3) and whole[0].cleared_at == _hours(5)
+    # From the reset hour (0.1 < clear) on, the open episode is rebuilt with the same id.
+    tail = frame.filter(frame.hour_start >= _hours(5).to_pydatetime())
+    rebuilt = to_alert_episodes(to_model_levels(tail, config.predictions), "model").collect()
+    assert [e.alert_id for e in rebuilt] == [whole[1].alert_id]
 
 
 def _events(rows):

@@ -205,6 +205,7 @@ class Predictions(_Strict):
     baseline_days: float = Field(gt=0)
     warn_probability: float = Field(gt=0, lt=1)
     clear_probability: float = Field(gt=0, lt=1)
+    critical_probability: float = Field(gt=0, lt=1)
     min_warning_hours: int = Field(ge=1)
     test_unit_fraction: float = Field(gt=0, lt=1)
     train_time_fraction: float = Field(gt=0, lt=1)
@@ -214,6 +215,8 @@ class Predictions(_Strict):
     def _clear_below_warn(self) -> Predictions:
         if self.clear_probability >= self.warn_probability:
             raise ValueError("predictions.clear_probability must lie below warn_probability (hysteresis)")
+        if self.critical_probability < self.warn_probability:
+            raise ValueError("predictions.critical_probability must be at least warn_probability")
         if self.rul_cap_hours < self.horizon_hours:
             raise ValueError("predictions.rul_cap_hours must be at least horizon_hours")
         return self

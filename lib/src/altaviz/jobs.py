@@ -33,6 +33,8 @@ from altaviz.alerts import (
     to_alert_episodes,
     to_episode_changes,
     to_episode_starts,
+    to_model_episode_starts,
+    to_model_levels,
     to_sensor_levels_long,
 )
 from altaviz.config import MIN_VACUUM_RETENTION_HOURS, SENSOR_COLUMNS, AltavizConfig, FailureSpec, load_config
@@ -42,6 +44,7 @@ from altaviz.schemas import (
     BRONZE_REJECTED_FILES,
     BRONZE_SENSOR_READINGS,
     MAINTENANCE_EVENT_TYPES,
+    MODEL_SOURCE,
     OPS_RUN_STEPS,
     RAW_COMPRESSORS,
     RAW_MAINTENANCE_EVENTS,
@@ -1053,6 +1056,25 @@ def _score_from(spark: SparkSession, lh: Lakehouse) -> DataFrame:
     )
 
 
+def _refresh_model_episodes(spark: SparkSession, lh: Lakehouse, config: AltavizConfig, scored_from: DataFrame) -> int:
+    """Rebuilds the model alert episodes (source ``model``) of the units scored this run from
+    their last latch reset on, in gold_alert_episodes beside the threshold ones; returns how many
+    episodes were inserted, changed or deleted. An episode open across runs keeps its id."""
+    predictions = lakehouse.read(spark, lh, "gold_predictions")
+    starts = to_model_episode_starts(predictions, scored_from, config.predictions).persist()
+    since = (
+        predictions.join(F.broadcast(starts.drop("sensor")), "compressor_id")
+        .filter(F.col("hour_start") >= F.col("_episode_from"))
+        .drop("_episode_from")
+    )
+    fresh = to_alert_episodes(to_model_levels(since, config.predictions), MODEL_SOURCE)
+    lakehouse.ensure_table(spark, lh, "gold_alert_episodes")
+    changes = to_episode_changes(fresh, lakehouse.read(spark, lh, "gold_alert_episodes"), starts)
+    changed = lakehouse.merge(changes, lh, "gold_alert_episodes", delete_flag="_delete").changed
+    starts.unpersist()
+    return changed
+
+
 def run_score(spark: SparkSession, *, run_id: str, lakehouse_root: str = "", config_path: str = "") -> dict[str, Any]:
     """Scores the gold hours not scored yet with the promoted model version (notebook 07_score,
     after 04_gold) into gold_predictions. With no promoted model (the first run), trains one on the
@@ -1092,13 +1114,21 @@ def run_score(spark: SparkSession, *, run_id: str, lakehouse_root: str = "", con
         with progress.phase(spark, "07_score", f"scoring with {name} version {version}") as scoring:
             predicted = train.score(wanted, model, version, config, scored_at)
             scoring.rows = len(predicted)
+        episodes_changed = 0
         if len(predicted):
             frame = spark.createDataFrame(
                 predicted.assign(reading_date=predicted.hour_start.dt.date), TABLES["gold_predictions"].schema
             )
             lakehouse.merge(frame, lh, "gold_predictions")
+            scored_from = frame.groupBy("compressor_id").agg(F.min("hour_start").alias("_score_from"))
+            episodes_changed = _refresh_model_episodes(spark, lh, config, scored_from)
         step.rows_in = step.rows_out = len(predicted)
-        step.detail = {"model_name": name, "model_version": version, "hours_scored": len(predicted)}
+        step.detail = {
+            "model_name": name,
+            "model_version": version,
+            "hours_scored": len(predicted),
+            "model_episodes_changed": episodes_changed,
+        }
         if trained is not None:
             step.detail["trained"] = {k: trained[k] for k in ("model_name", "model_version")}
     log.info("07_score: %s", step.detail)

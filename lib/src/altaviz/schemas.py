@@ -192,6 +192,10 @@ def level_column(sensor: str) -> str:
 
 # The pseudo-sensor of a stop: an episode of it is open while the unit is not running.
 RUNNING_STATE = "running_state"
+# The pseudo-sensor of a model warning: an episode of it is open while the failure model warns.
+FAILURE_RISK = "failure_risk"
+# Who opened an alert episode: a sensor limit (or a stop), or the failure model.
+THRESHOLD_SOURCE, MODEL_SOURCE = "threshold", "model"
 
 
 GOLD_SENSOR_FEATURES = StructType(
@@ -251,6 +255,7 @@ ALERT_EPISODES = StructType(
         StructField("alert_id", StringType(), False),
         StructField("compressor_id", StringType(), False),
         StructField("sensor", StringType(), False),
+        StructField("source", StringType(), False),
         StructField("severity", StringType(), False),
         StructField("current_severity", StringType(), False),
         StructField("is_active", BooleanType(), False),

@@ -13,43 +13,6 @@ HOURS_PER_MONTH = 730.0
 EPISODE_COLUMNS = ["compressor_id", "opened_at", "cleared_at"]
 
 
-def warning_levels(
-    predictions: pd.DataFrame, *, warn: float, clear: float, min_hours: int, column: str = "failure_probability"
-) -> pd.Series:
-    """1 while a model warning is open, per unit in time order: it opens once the probability has
-    been at or above ``warn`` for ``min_hours`` scored hours in a row and clears when it drops below
-    ``clear`` (hysteresis, as the threshold alerts do), so one noisy hour neither opens nor flaps it."""
-    ordered = predictions.sort_values(["compressor_id", "hour_start"])
-    levels = pd.Series(0, index=ordered.index, dtype="int64")
-    for _, unit in ordered.groupby("compressor_id", sort=False):
-        is_open, run = False, 0
-        for idx, p in zip(unit.index, unit[column].to_numpy(), strict=True):
-            run = run + 1 if p >= warn else 0
-            if not is_open and run >= min_hours:
-                is_open = True
-            elif is_open and p < clear:
-                is_open = False
-            levels[idx] = int(is_open)
-    return levels.reindex(predictions.index)
-
-
-def episodes_from_levels(frame: pd.DataFrame, level: str = "level") -> pd.DataFrame:
-    """Collapses hourly levels into episodes: open at the first hour at level 1, cleared at the next
-    hour back at 0 (NaT while still open)."""
-    rows = []
-    for unit, g in frame.sort_values(["compressor_id", "hour_start"]).groupby("compressor_id"):
-        opened = None
-        for hour, lvl in zip(g["hour_start"], g[level], strict=True):
-            if lvl and opened is None:
-                opened = hour
-            elif not lvl and opened is not None:
-                rows.append((unit, opened, hour))
-                opened = None
-        if opened is not None:
-            rows.append((unit, opened, pd.NaT))
-    return pd.DataFrame(rows, columns=EPISODE_COLUMNS)
-
-
 def lead_times(episodes: pd.DataFrame, events: pd.DataFrame, *, lookback_hours: float, period: tuple) -> pd.DataFrame:
     """Per failure work order in ``period``: the lead time (hours) of the first warning in its run-up
     (since the unit's previous work order ended, at most ``lookback_hours``); NaN if none."""

@@ -14,6 +14,7 @@ and the file store carries tracking and the registry alike.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import mlflow
@@ -29,9 +30,15 @@ PRODUCTION = "production"
 
 def configure(home: Path | None = None) -> str:
     """Points MLflow at its store and returns the URI: Fabric's own (left as the runtime sets it),
-    else ``<state folder>/mlflow``."""
+    MLflow's own ``MLFLOW_TRACKING_URI`` when set (one registry shared by several state folders,
+    e.g. every pipeline run of the test suite), else ``<state folder>/mlflow``."""
     if runtime.in_fabric():
         return mlflow.get_tracking_uri()
+    shared = os.environ.get("MLFLOW_TRACKING_URI")
+    if home is None and shared:
+        mlflow.set_tracking_uri(shared)
+        mlflow.set_registry_uri(shared)
+        return shared
     folder = (home or runtime.state_home()) / "mlflow"
     folder.mkdir(parents=True, exist_ok=True)
     uri = folder.resolve().as_uri()

@@ -17,15 +17,16 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from altaviz.alerts import to_alert_episodes, to_model_levels
 from altaviz.config import AltavizConfig
 from altaviz.predict import evaluate, registry
 from altaviz.predict.features import FEATURE_COLUMNS, to_features, unit_baselines, with_derived_signals
 from altaviz.predict.labels import running_hours, to_labels
 from altaviz.predict.model import PROBABILITY, RUL, Boosters, FailureModel, fit, save
-from altaviz.schemas import RUNNING_STATE
+from altaviz.schemas import MODEL_SOURCE, RUNNING_STATE, THRESHOLD_SOURCE
 
 log = logging.getLogger("altaviz.predict.train")
 
@@ -95,22 +96,37 @@ def split(hourly: DataFrame, events: DataFrame, config: AltavizConfig) -> tuple[
 
 def threshold_episodes(episodes: DataFrame) -> pd.DataFrame:
     """The threshold alert episodes (every sensor limit; a stop is not a warning)."""
-    return episodes.filter(F.col("sensor") != RUNNING_STATE).select(*evaluate.EPISODE_COLUMNS).toPandas()
+    return (
+        episodes.filter((F.col("source") == THRESHOLD_SOURCE) & (F.col("sensor") != RUNNING_STATE))
+        .select(*evaluate.EPISODE_COLUMNS)
+        .toPandas()
+    )
+
+
+def model_episodes(spark: SparkSession, scored: pd.DataFrame, config: AltavizConfig) -> pd.DataFrame:
+    """The model alert episodes the pipeline would open on ``scored`` (the same transforms as
+    07_score), as evaluation episodes."""
+    hours = scored.loc[:, ["compressor_id", "hour_start", PROBABILITY]].rename(
+        columns={PROBABILITY: "failure_probability_72h"}
+    )
+    frame = spark.createDataFrame(hours, "compressor_id string, hour_start timestamp, failure_probability_72h double")
+    levels = to_model_levels(frame, config.predictions)
+    return to_alert_episodes(levels, MODEL_SOURCE).select(*evaluate.EPISODE_COLUMNS).toPandas()
 
 
 def evaluation_table(
-    scored: pd.DataFrame, events: pd.DataFrame, thresholds: pd.DataFrame, config: AltavizConfig, period: tuple
+    spark: SparkSession,
+    scored: pd.DataFrame,
+    events: pd.DataFrame,
+    thresholds: pd.DataFrame,
+    config: AltavizConfig,
+    period: tuple,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The comparison of the model's warnings and the threshold alerts on the units and period of
     ``scored`` (rows with ``failure_probability``, ``rul_hours_predicted`` and the labels)."""
     p = config.predictions
     units = set(scored.compressor_id)
     events = events[events.compressor_id.isin(units)]
-    levels = scored.assign(
-        level=evaluate.warning_levels(
-            scored, warn=p.warn_probability, clear=p.clear_probability, min_hours=p.min_warning_hours
-        )
-    )
     found = events[events.event_type.isin(["failure", "corrective_repair"])]
     in_period = found[(found.started_at > period[0]) & (found.started_at <= period[1])]
     healthy_units = units - set(in_period.compressor_id)
@@ -124,7 +140,7 @@ def evaluation_table(
         "period": period,
     }
     sources = {
-        "model": evaluate.episodes_from_levels(levels),
+        "model": model_episodes(spark, scored, config),
         "threshold": thresholds[thresholds.compressor_id.isin(units)],
     }
     rows, leads = [], []
@@ -152,7 +168,12 @@ def train_and_register(
     boosters = fit(train, FEATURE_COLUMNS, fail_label=FAIL_LABEL, rul_label=RUL_LABEL)
     scored = pd.concat([test, boosters.predict(test)], axis=1)
     table, leads = evaluation_table(
-        scored, events_pd, threshold_episodes(episodes), config, (pd.Timestamp(cut), test.hour_start.max())
+        hourly.sparkSession,
+        scored,
+        events_pd,
+        threshold_episodes(episodes),
+        config,
+        (pd.Timestamp(cut), test.hour_start.max()),
     )
     version = _log_and_register(boosters, table, leads, config, train=train, test=test, data_source=data_source)
     if registry.production_version(p.model_name) is None:
@@ -237,4 +258,6 @@ def evaluate_predictions(
         .toPandas()
     )
     period = (scored.hour_start.min(), scored.hour_start.max())
-    return evaluation_table(scored, events.toPandas(), threshold_episodes(episodes), config, period)
+    return evaluation_table(
+        hourly.sparkSession, scored, events.toPandas(), threshold_episodes(episodes), config, period
+    )
