@@ -1037,12 +1037,14 @@ def run_train(
 
 
 def _score_from(spark: SparkSession, lh: Lakehouse) -> DataFrame:
-    """Per unit: the first hour to score — the hour after its newest prediction (so a rerun over the
-    same gold scores nothing); units never scored start at their first hour."""
+    """Per unit, the hours to score: from ``_score_from``, the hour after its newest prediction (so
+    a rerun over the same gold scores nothing; units never scored start at their first hour), up to
+    ``_score_until``, its newest gold hour, left for the next run because later readings may still
+    complete it (daily runs then score exactly what one long run scores)."""
     hourly = (
         lakehouse.read(spark, lh, "gold_hourly_readings")
         .groupBy("compressor_id")
-        .agg(F.min("hour_start").alias("_score_from"))
+        .agg(F.min("hour_start").alias("_score_from"), F.max("hour_start").alias("_score_until"))
     )
     if not lakehouse.table_exists(spark, lh, "gold_predictions"):
         return hourly
@@ -1052,7 +1054,9 @@ def _score_from(spark: SparkSession, lh: Lakehouse) -> DataFrame:
         .agg(F.max("hour_start").alias("_scored_to"))
     )
     return hourly.join(scored, "compressor_id", "left").select(
-        "compressor_id", F.coalesce(F.col("_scored_to") + F.expr("INTERVAL 1 HOUR"), "_score_from").alias("_score_from")
+        "compressor_id",
+        F.coalesce(F.col("_scored_to") + F.expr("INTERVAL 1 HOUR"), "_score_from").alias("_score_from"),
+        "_score_until",
     )
 
 
@@ -1102,13 +1106,13 @@ def run_score(spark: SparkSession, *, run_id: str, lakehouse_root: str = "", con
         rows = (
             hourly.join(F.broadcast(starts), "compressor_id")
             .filter(F.col("hour_start") >= F.col("_score_from") - context)
-            .drop("_score_from")
+            .drop("_score_from", "_score_until")
         )
         wanted = (
             features.to_features(rows, baselines)
             .join(F.broadcast(starts), "compressor_id")
-            .filter(F.col("hour_start") >= F.col("_score_from"))
-            .drop("_score_from")
+            .filter((F.col("hour_start") >= F.col("_score_from")) & (F.col("hour_start") < F.col("_score_until")))
+            .drop("_score_from", "_score_until")
             .toPandas()
         )
         with progress.phase(spark, "07_score", f"scoring with {name} version {version}") as scoring:
