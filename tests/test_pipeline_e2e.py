@@ -198,7 +198,8 @@ def test_the_model_warns_of_comp007s_valve_days_ahead_where_no_limit_does_and_sp
     episodes = _table(home, "gold_alert_episodes")
     model = episodes[episodes.source == "model"]
     assert set(model.compressor_id) <= {"COMP-003", "COMP-007"}  # only the degrading units
-    valve_fails = pd.Timestamp(truth.loc["COMP-007", "failure_at"]).tz_localize("UTC")
+    valve_fails = pd.Timestamp(truth.loc["COMP-007", "failure_at"])
+    valve_fails = valve_fails if valve_fails.tzinfo else valve_fails.tz_localize("UTC")
     warned = model[model.compressor_id == "COMP-007"].opened_at.min()
     assert valve_fails - warned >= pd.Timedelta(hours=48)
     limits = episodes[(episodes.source == "threshold") & (episodes.compressor_id == "COMP-007")]

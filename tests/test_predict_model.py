@@ -145,3 +145,29 @@ def test_an_episode_no_failure_or_repair_follows_is_a_false_alarm():
     )  # fmt: skip
     assert row["false_alarm_episodes"] == 1 and row["false_alarms_per_healthy_unit_month"] == 1.0
     assert row["false_alarms_on_healthy_units"] == 1 and row["share_warned_24h"] == 0.0
+
+
+def test_an_episode_too_close_to_the_end_to_know_what_follows_is_not_judged():
+    events = _events([])
+    episodes = pd.DataFrame(
+        [("U1", _hours(150), pd.NaT), ("U2", _hours(120), _hours(140)), ("U3", _hours(10), _hours(12))],
+        columns=evaluate.EPISODE_COLUMNS,
+    )
+    wrong = evaluate.false_alarms(episodes, events, horizon_hours=72, period=(_hours(0), _hours(200)))
+    assert wrong.compressor_id.tolist() == ["U3"]  # U1 still open, U2 cleared < 72 h before the end
+
+
+def test_slow_failures_are_judged_against_the_answer_key_by_unit_and_trip_time():
+    leads = pd.DataFrame(
+        [("U1", _hours(100), "valve", 30.0, "model"), ("U2", _hours(200), "bearing", 10.0, "model"),
+         ("U3", _hours(300), "cooler", None, "model")],
+        columns=["compressor_id", "failed_at", "failure_mode", "lead_hours", "source"],
+    )  # fmt: skip
+    truth = pd.DataFrame(
+        [("U1", _hours(20), _hours(100)), ("U2", _hours(100), _hours(200)), ("U3", _hours(290), _hours(300))],
+        columns=["compressor_id", "degradation_start", "failure_at"],
+    )
+    # U3 degraded 10 h only: not a slow failure; of U1 and U2 one was warned 24 h ahead.
+    assert evaluate.slow_failures_warned(leads, truth.assign(failure_at=truth.failure_at.dt.tz_localize("UTC"))) == {
+        "model": 0.5
+    }

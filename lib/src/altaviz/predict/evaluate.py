@@ -33,18 +33,21 @@ def lead_times(episodes: pd.DataFrame, events: pd.DataFrame, *, lookback_hours: 
 
 def false_alarms(episodes: pd.DataFrame, events: pd.DataFrame, *, horizon_hours: float, period: tuple) -> pd.DataFrame:
     """The episodes opened in ``period`` that no failure or corrective repair of their unit follows
-    within ``horizon_hours`` of their clearing (or of the period's end while open)."""
+    within ``horizon_hours`` of their clearing. An episode still open, or cleared less than the
+    horizon before the period ends, is not judged: what follows it is not observed yet (censored,
+    as the labels are)."""
     start, end = period
     found = events[events.event_type.isin(["failure", "corrective_repair"])]
-    inside = episodes[(episodes.opened_at >= start) & (episodes.opened_at <= end)]
     horizon = pd.Timedelta(hours=horizon_hours)
+    judged = episodes[
+        (episodes.opened_at >= start) & episodes.cleared_at.notna() & (episodes.cleared_at + horizon <= end)
+    ]
 
     def followed(e) -> bool:
-        until = (e.cleared_at if pd.notna(e.cleared_at) else end) + horizon
         mine = found[found.compressor_id == e.compressor_id]
-        return bool(((mine.started_at >= e.opened_at) & (mine.started_at <= until)).any())
+        return bool(((mine.started_at >= e.opened_at) & (mine.started_at <= e.cleared_at + horizon)).any())
 
-    return inside[[not followed(e) for e in inside.itertuples()]]
+    return judged[[not followed(e) for e in judged.itertuples()]]
 
 
 def summarize(
@@ -83,3 +86,27 @@ def rul_errors(frame: pd.DataFrame, *, label: str = "rul_hours", predicted: str 
     rows = frame[frame[label].notna()]
     error = rows[predicted] - rows[label]
     return {"rul_mae_hours": float(error.abs().mean()), "rul_rmse_hours": float(np.sqrt((error**2).mean()))}
+
+
+def slow_failures_warned(
+    leads: pd.DataFrame, truth: pd.DataFrame, *, min_degradation_hours: float = 48.0, lead_hours: float = 24.0
+) -> dict[str, float]:
+    """Per warning source: of the failures that degraded for ``min_degradation_hours`` or more, the
+    share warned at least ``lead_hours`` ahead. How long a failure degraded is known only from a
+    simulated fleet's answer key (``ground_truth``): it judges, it never labels. A failure matches
+    its answer-key row by unit and a trip within the hour."""
+    truth = truth.assign(**{c: _naive_utc(truth[c]) for c in ("degradation_start", "failure_at")})
+    slow = truth[(truth.failure_at - truth.degradation_start) >= pd.Timedelta(hours=min_degradation_hours)]
+    leads = leads.assign(failed_at=_naive_utc(leads.failed_at))
+    matched = leads.merge(slow.loc[:, ["compressor_id", "failure_at"]], on="compressor_id")
+    matched = matched[(matched.failed_at - matched.failure_at).abs() <= pd.Timedelta(hours=1)]
+    return {
+        source: float((group.lead_hours.fillna(0.0) >= lead_hours).mean())
+        for source, group in matched.groupby("source")
+    }
+
+
+def _naive_utc(times: pd.Series) -> pd.Series:
+    """Spark hands timestamps to pandas as naive UTC; Parquet written by pandas may carry a zone."""
+    times = pd.to_datetime(times)
+    return times.dt.tz_convert("UTC").dt.tz_localize(None) if times.dt.tz is not None else times
