@@ -7,7 +7,7 @@ LIB_SOURCES := $(shell find lib/src sql -type f -not -name '*.pyc' 2>/dev/null) 
 export ALTAVIZ_HOME ?= $(CURDIR)/.altaviz
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: setup run maintain bench test test-python test-frontend lint wheel dashboard db-stop clean
+.PHONY: setup run maintain train bench test test-python test-frontend lint wheel dashboard db-stop clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ run: setup
 maintain: setup
 	$(BIN)/altaviz run --pipeline pipelines/altaviz_maintenance.DataPipeline/pipeline-content.json $(RUN_ARGS)
 
+# Model training (06_train: fit, evaluate, register): the Fabric pipeline altaviz_training, run locally.
+# RUN_ARGS="-p training_data=lakehouse" trains on this state folder's own gold tables and work orders.
+train: setup
+	$(BIN)/altaviz run --pipeline pipelines/altaviz_training.DataPipeline/pipeline-content.json $(RUN_ARGS)
+
 # Fleet-scale benchmark (not part of `make test`; about 20 minutes): benchmarks/README.md.
 bench: setup
 	$(BIN)/pip install --quiet './lib[local,bench]'
@@ -35,7 +40,14 @@ bench: setup
 
 test: test-python test-frontend
 
+# One model registry for a whole `make test`: the first pipeline run that scores trains the model on
+# the simulated history fleet (a few minutes), every later run (pytest's and the browser tests') reuses
+# it. Emptied before pytest, so each `make test` trains with the code under test.
+TEST_MLFLOW := $(ALTAVIZ_HOME)/test-mlflow
+test test-python test-frontend: export MLFLOW_TRACKING_URI = file://$(TEST_MLFLOW)
+
 test-python: setup
+	rm -rf $(TEST_MLFLOW)
 	$(BIN)/pytest
 
 test-frontend: setup

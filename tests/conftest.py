@@ -10,6 +10,13 @@ import pytest
 from altaviz.config import AltavizConfig, load_config
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_model_registry(tmp_path_factory):
+    """Every pipeline run of the session scores with one MLflow registry (``make test`` passes its
+    own): the first trains the model on the history fleet, the others reuse it."""
+    os.environ.setdefault("MLFLOW_TRACKING_URI", tmp_path_factory.mktemp("mlflow").as_uri())
+
+
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
     os.environ.setdefault("ALTAVIZ_SHUFFLE_PARTITIONS", "2")

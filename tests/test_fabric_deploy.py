@@ -98,6 +98,8 @@ def test_dry_run_plans_every_item_in_publish_order_with_replacements(tmp_path, w
                 "03_silver",
                 "04_gold",
                 "05_publish",
+                "06_train",
+                "07_score",
                 "08_maintain",
                 "09_record_failure",
             )
@@ -105,6 +107,7 @@ def test_dry_run_plans_every_item_in_publish_order_with_replacements(tmp_path, w
         ("SemanticModel", "altaviz"),  # after the lakehouse it reads, as fabric-cicd orders it
         ("DataPipeline", "altaviz_maintenance"),
         ("DataPipeline", "altaviz_pipeline"),
+        ("DataPipeline", "altaviz_training"),
     ]
     lakehouse = plan.item("Lakehouse", "altaviz_lakehouse")
     environment = plan.item("Environment", "altaviz_env")
@@ -202,7 +205,7 @@ def test_cli_dry_run_prints_the_plan(tmp_path, wheel, sql_env, no_azure):
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "would publish 12 items" in result.output
+    assert "would publish 15 items" in result.output
     assert "Environment altaviz_env" in result.output and wheel.name in result.output
     assert "DataPipeline altaviz_pipeline" in result.output
     assert '+ "defaultValue": "altaviz-dev.database.windows.net"' in result.output

@@ -30,9 +30,11 @@ REPO = Path(__file__).resolve().parents[1]
 PIPELINE = REPO / "pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json"
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
-NOTEBOOKS = ["01_simulate", "02_bronze", "03_silver", "04_gold", "05_publish"]
+NOTEBOOKS = ["01_simulate", "02_bronze", "03_silver", "04_gold", "07_score", "05_publish"]
+OWN_PIPELINE_NOTEBOOKS = ["06_train", "08_maintain"]
 ON_FAILURE = "09_record_failure"
 MAINTENANCE = REPO / "pipelines/altaviz_maintenance.DataPipeline/pipeline-content.json"
+TRAINING = REPO / "pipelines/altaviz_training.DataPipeline/pipeline-content.json"
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,8 @@ def test_every_item_folder_has_a_valid_platform_file_and_the_expected_items(item
         ("Environment", "altaviz_env"),
         ("DataPipeline", "altaviz_pipeline"),
         ("DataPipeline", "altaviz_maintenance"),
-        *(("Notebook", n) for n in [*NOTEBOOKS, "08_maintain", ON_FAILURE]),
+        ("DataPipeline", "altaviz_training"),
+        *(("Notebook", n) for n in [*NOTEBOOKS, *OWN_PIPELINE_NOTEBOOKS, ON_FAILURE]),
         ("SemanticModel", "altaviz"),
     }
     # Every folder named like an item has a .platform (a folder without one is silently skipped by Fabric).
@@ -97,7 +100,7 @@ def test_read_platform_rejects_a_malformed_item(tmp_path):
 # ---------------------------------------------------------------- notebooks
 
 
-@pytest.mark.parametrize("name", [*NOTEBOOKS, "08_maintain", ON_FAILURE])
+@pytest.mark.parametrize("name", [*NOTEBOOKS, *OWN_PIPELINE_NOTEBOOKS, ON_FAILURE])
 def test_notebook_parses_round_trips_and_has_one_parameters_cell(name):
     text = notebook_source(name)
     nb = fabric_format.parse(text)
@@ -229,7 +232,7 @@ STEP_FUNCTIONS = {
 }
 
 
-@pytest.mark.parametrize("name", [*NOTEBOOKS, "08_maintain", ON_FAILURE])
+@pytest.mark.parametrize("name", [*NOTEBOOKS, *OWN_PIPELINE_NOTEBOOKS, ON_FAILURE])
 def test_notebook_metadata_names_the_default_lakehouse_and_the_environment(name, items):
     meta = fabric_format.parse(notebook_source(name)).metadata
     assert meta["kernel_info"]["name"] == "synapse_pyspark"
@@ -268,7 +271,7 @@ def test_every_activity_runs_an_existing_notebook_with_only_declared_parameters(
         undeclared = passed - declared_parameters(notebook)
         assert not undeclared, f"{activity['name']} passes parameters {notebook} does not declare: {undeclared}"
         seen.append(notebook)
-    assert sorted(seen) == [*NOTEBOOKS, ON_FAILURE]
+    assert sorted(seen) == sorted([*NOTEBOOKS, ON_FAILURE])
 
 
 def test_the_maintenance_pipeline_runs_08_maintain_with_its_declared_parameters(items):
@@ -279,6 +282,16 @@ def test_the_maintenance_pipeline_runs_08_maintain_with_its_declared_parameters(
     assert set(activity["typeProperties"]["parameters"]) <= declared_parameters("08_maintain")
     used = set(re.findall(r"@pipeline\(\)\.parameters\.(\w+)", json.dumps(props["activities"])))
     assert used == set(props["parameters"]) == {"retention_hours"}
+
+
+def test_the_training_pipeline_runs_06_train_with_its_declared_parameters(items):
+    props = json.loads(TRAINING.read_text(encoding="utf-8"))["properties"]
+    (activity,) = props["activities"]
+    notebook = by_type(items, "Notebook")["06_train"]
+    assert activity["name"] == "06_train" and activity["typeProperties"]["notebookId"] == notebook.logical_id
+    assert set(activity["typeProperties"]["parameters"]) <= declared_parameters("06_train")
+    used = set(re.findall(r"@pipeline\(\)\.parameters\.(\w+)", json.dumps(props["activities"])))
+    assert used == set(props["parameters"]) == {"training_data"}
 
 
 def test_pipeline_expressions_only_use_declared_pipeline_parameters():
@@ -306,7 +319,8 @@ def test_depends_on_is_a_chain_from_01_to_05_with_an_on_failure_path():
         ("02_bronze", "01_simulate"): ["Succeeded"],
         ("03_silver", "02_bronze"): ["Succeeded"],
         ("04_gold", "03_silver"): ["Succeeded"],
-        ("05_publish", "04_gold"): ["Succeeded"],
+        ("07_score", "04_gold"): ["Succeeded"],
+        ("05_publish", "07_score"): ["Succeeded"],
         # Any failure reaches the last activity as Failed (it failed) or Skipped (an earlier one did).
         (ON_FAILURE, "05_publish"): ["Failed", "Skipped"],
         ("run_failed", ON_FAILURE): ["Completed"],

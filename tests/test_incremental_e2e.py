@@ -31,11 +31,12 @@ SCHEDULE = json.dumps(
     ]
 )
 FLEET = ["-p", "n_compressors=5", "-p", "n_stations=2", "-p", f"failure_schedule={SCHEDULE}"]
-LINEAGE = ["_record_id", "_source_file", "_ingest_run_id", "_silver_run_id", "_ingested_at"]
+LINEAGE = ["_record_id", "_source_file", "_ingest_run_id", "_silver_run_id", "_ingested_at", "scored_at"]
 SERVING = {
     "stations": "station_id",
     "compressors": "compressor_id",
     "hourly_readings": "compressor_id, hour_start",
+    "predictions": "compressor_id, hour_start",
     "alerts": "alert_id",
 }
 
@@ -76,7 +77,7 @@ def _serving(home: Path, table: str, order: str) -> pd.DataFrame:
     with psycopg.connect(url) as conn:
         cur = conn.execute(f"SELECT * FROM {table} ORDER BY {order}")  # noqa: S608 (names from this file)
         frame = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
-    return frame.drop(columns=[c for c in ("updated_at", "created_at") if c in frame.columns])
+    return frame.drop(columns=[c for c in ("updated_at", "created_at", "scored_at") if c in frame.columns])
 
 
 @pytest.mark.parametrize(
@@ -88,6 +89,7 @@ def _serving(home: Path, table: str, order: str) -> pd.DataFrame:
         "gold_sensor_features",
         "gold_hourly_readings",
         "gold_alert_episodes",
+        "gold_predictions",
         "silver_compressors",
         "silver_maintenance_events",
     ],

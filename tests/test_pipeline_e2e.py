@@ -27,10 +27,13 @@ RUN_DATE = "2026-11-20"
 WINDOW_END = datetime(2026, 11, 20, tzinfo=UTC)
 # Rows each run adds to the run logs: the first run measures every layer; a rerun with nothing new
 # measures only what is still defined (bronze and silver freshness, silver consistency).
-PER_RUN_TABLES = {"ops_run_steps": 5, "silver_rule_counts": 9, "gold_data_quality": 8}
-PER_EMPTY_RUN_TABLES = {"ops_run_steps": 5, "silver_rule_counts": 9, "gold_data_quality": 3}
+PER_RUN_TABLES = {"ops_run_steps": 6, "silver_rule_counts": 9, "gold_data_quality": 8}
+PER_EMPTY_RUN_TABLES = {"ops_run_steps": 6, "silver_rule_counts": 9, "gold_data_quality": 3}
 EPOCH = WINDOW_END - timedelta(days=7)  # the fleet's first batch: the failure and fault schedules count from it
-DATA_SQL_TABLES = ("stations", "compressors", "sensor_thresholds", "hourly_readings", "alerts")
+DATA_SQL_TABLES = ("stations", "compressors", "sensor_thresholds", "hourly_readings", "predictions", "alerts")
+# A run that finds no promoted model in the (session-wide) registry trains the first one inside
+# 07_score and records a 06_train step as well; which run of the session does that depends on order.
+TRAINED = "06_train"
 
 
 def _run(home: Path) -> subprocess.CompletedProcess:
@@ -92,8 +95,9 @@ def test_first_run_fills_every_layer(home, first):
     silver = _table(home, "silver_sensor_readings")
     assert counts["gold_hourly_readings"] == silver.groupby(["compressor_id", silver.timestamp.dt.floor("h")]).ngroups
     assert counts["silver_compressors"] == 10 and counts["silver_stations"] == 4
-    assert all(counts[t] == n for t, n in PER_RUN_TABLES.items())
-    for step in ("01_simulate", "02_bronze", "03_silver", "04_gold", "05_publish"):
+    trained = int((_table(home, "ops_run_steps").step == TRAINED).sum())
+    assert all(counts[t] == n + (trained if t == "ops_run_steps" else 0) for t, n in PER_RUN_TABLES.items())
+    for step in ("01_simulate", "02_bronze", "03_silver", "04_gold", "07_score", "05_publish"):
         assert f"✔ {step}" in first["stdout"]
     assert f"quarantined this run: {counts['silver_quarantine_readings']}" in first["stdout"]
     assert f"03_silver · judging new readings: {landed:,} rows in" in first["stdout"]  # progress, in the terminal
@@ -138,7 +142,7 @@ def test_serving_database_holds_hourly_rows_and_the_views_answer(home, first):
     # COMP-003 tripped on day 6 and is under repair: down, not critical.
     assert health["COMP-003"] == "down" and health["COMP-001"] == "normal" and len(health) == 10
     assert _sql(home, "SELECT count(*) FROM v_active_alerts WHERE compressor_id = 'COMP-003'")[0][0] >= 1
-    assert _sql(home, "SELECT count(*) FROM pipeline_run_steps") == [(5,)]
+    assert _sql(home, f"SELECT count(*) FROM pipeline_run_steps WHERE step <> '{TRAINED}'") == [(6,)]
     assert _sql(home, "SELECT count(DISTINCT table_name) FROM data_quality_metrics") == [(3,)]
 
 
@@ -146,7 +150,9 @@ def test_comp003_alerts_before_failure_and_healthy_units_stay_quiet(home, first)
     truth = pd.read_parquet(home / "lakehouse" / "Files" / "raw" / "ground_truth")
     failure = pd.Timestamp(truth.set_index("compressor_id").loc["COMP-003", "failure_at"])
     failure = failure if failure.tzinfo else failure.tz_localize("UTC")
-    episodes = _table(home, "gold_alert_episodes")
+    every = _table(home, "gold_alert_episodes")
+    assert set(_sql(home, "SELECT alert_id FROM alerts")) == {(a,) for a in every.alert_id}
+    episodes = every[every.source == "threshold"]
     critical = episodes[(episodes.compressor_id == "COMP-003") & (episodes.severity == "critical")]
     assert len(critical) >= 1
     assert critical.escalated_at.min() < failure
@@ -156,7 +162,48 @@ def test_comp003_alerts_before_failure_and_healthy_units_stay_quiet(home, first)
     healthy = episodes[~episodes.compressor_id.isin(["COMP-003", "COMP-007"]) & (episodes.sensor != "running_state")]
     assert healthy.empty
     assert 1 < len(episodes) < 100  # episodes, not one alert per reading
-    assert set(_sql(home, "SELECT alert_id FROM alerts")) == {(a,) for a in episodes.alert_id}
+
+
+def test_every_running_hour_is_scored_by_the_promoted_model_and_published(home, first):
+    from altaviz.predict import registry
+
+    registry.configure()  # the session's shared registry (MLFLOW_TRACKING_URI)
+    promoted = registry.production_version("altaviz_compressor_failure")
+    predictions = _table(home, "gold_predictions")
+    hourly = _table(home, "gold_hourly_readings")
+    running = hourly[hourly.health_status != "down"]
+    assert set(zip(predictions.compressor_id, predictions.hour_start, strict=True)) <= set(
+        zip(hourly.compressor_id, hourly.hour_start, strict=True)
+    )
+    assert len(predictions) >= 0.9 * len(running) and set(predictions.compressor_id) == set(hourly.compressor_id)
+    assert set(predictions.model_version) == {promoted}
+    assert predictions.failure_probability_72h.between(0, 1).all() and (predictions.rul_hours >= 0).all()
+    assert _sql(home, "SELECT count(*), min(model_version), max(model_version) FROM predictions") == [
+        (len(predictions), promoted, promoted)
+    ]
+
+
+def test_model_episodes_are_alerts_with_their_source(home, first):
+    episodes = _table(home, "gold_alert_episodes")
+    model = episodes[episodes.source == "model"]
+    assert set(model.sensor) <= {"failure_risk"} and "failure_risk" not in set(
+        episodes[episodes.source != "model"].sensor
+    )
+    published = dict(_sql(home, "SELECT source, count(*) FROM alerts GROUP BY source"))
+    assert published == episodes.source.value_counts().to_dict()
+
+
+def test_the_model_warns_of_comp007s_valve_days_ahead_where_no_limit_does_and_spares_healthy_units(home, first):
+    truth = pd.read_parquet(home / "lakehouse" / "Files" / "raw" / "ground_truth").set_index("compressor_id")
+    episodes = _table(home, "gold_alert_episodes")
+    model = episodes[episodes.source == "model"]
+    assert set(model.compressor_id) <= {"COMP-003", "COMP-007"}  # only the degrading units
+    valve_fails = pd.Timestamp(truth.loc["COMP-007", "failure_at"])
+    valve_fails = valve_fails if valve_fails.tzinfo else valve_fails.tz_localize("UTC")
+    warned = model[model.compressor_id == "COMP-007"].opened_at.min()
+    assert valve_fails - warned >= pd.Timedelta(hours=48)
+    limits = episodes[(episodes.source == "threshold") & (episodes.compressor_id == "COMP-007")]
+    assert limits.empty
 
 
 @pytest.fixture(scope="module")

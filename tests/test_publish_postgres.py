@@ -45,6 +45,7 @@ def _alert(value, active=True):
         "a-1",
         "COMP-001",
         "vibration_mms",
+        "threshold",
         "warning",
         "warning" if active else "normal",
         active,

@@ -57,13 +57,14 @@ def test_parameter_values_resolve_expression_objects():
     assert resolve(7, CONTEXT) == 7
 
 
-def test_committed_pipeline_runs_01_to_05_in_order_then_its_on_failure_path():
+def test_committed_pipeline_runs_01_to_05_in_order_scoring_before_publishing_then_its_on_failure_path():
     definition = runner.load_pipeline(PIPELINE)
     assert [a["name"] for a in runner.activity_order(definition["activities"])] == [
         "01_simulate",
         "02_bronze",
         "03_silver",
         "04_gold",
+        "07_score",
         "05_publish",
         "09_record_failure",
         "run_failed",

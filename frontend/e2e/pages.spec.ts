@@ -170,3 +170,36 @@ test('layout is responsive: a phone-width viewport has no horizontal page scroll
     await screenshot(page, name);
   }
 });
+
+test('predictions: each unit shows its failure risk and remaining life, the compressor page charts them, alerts name their source', async ({ page, db }) => {
+  const newest = await db.query<{ compressor_id: string; failure_probability_72h: number; rul_hours: number }>(
+    `SELECT DISTINCT ON (compressor_id) compressor_id, failure_probability_72h, rul_hours
+       FROM predictions ORDER BY compressor_id, hour_start DESC`,
+  );
+  expect(newest.rows.length).toBe(10);
+  const riskiest = [...newest.rows].sort((a, b) => b.failure_probability_72h - a.failure_probability_72h)[0]!;
+  const pct = (p: number) => (p < 0.005 ? '<1 %' : `${Math.round(p * 100)} %`);
+
+  // The monitoring list, sorted by risk (state in the URL): the riskiest unit first, with the model's own numbers.
+  await page.goto('/monitoring?sort=risk');
+  const first = page.getByTestId('fleet-row').first();
+  await expect(first).toContainText(riskiest.compressor_id);
+  await expect(first.getByTestId('risk')).toHaveText(pct(riskiest.failure_probability_72h));
+  await expect(first.getByTestId('risk')).toHaveClass(/text-critical/);
+
+  // The compressor page draws the risk over time with the model's warning episodes shaded.
+  await page.goto(`/monitoring/${riskiest.compressor_id}`);
+  const risk = page.getByTestId('chart-failure-risk');
+  await expect(risk.locator('canvas')).toBeVisible();
+  await expect(risk.getByTestId('limit-warning')).toHaveAttribute('data-value', '50');
+  await expect(page.getByTestId('chart-rul').locator('canvas')).toBeVisible();
+  const modelAlerts = await db.query<{ n: number }>(
+    `SELECT COUNT(*)::int AS n FROM alerts WHERE compressor_id = $1 AND source = 'model'`, [riskiest.compressor_id],
+  );
+  expect(modelAlerts.rows[0]!.n).toBeGreaterThan(0);
+  await expect(risk).toHaveAttribute('data-episodes', /[1-9]/);
+
+  // The alert list says which alerts the model raised.
+  await page.goto(`/alerts?compressor=${riskiest.compressor_id}`);
+  await expect(page.getByTestId('alert-source').filter({ hasText: 'Model' }).first()).toBeVisible();
+});

@@ -46,6 +46,7 @@ error_01_simulate = ""
 error_02_bronze = ""
 error_03_silver = ""
 error_04_gold = ""
+error_07_score = ""
 error_05_publish = ""
 # Where the run log is published: the same serving database settings as 05_publish.
 target = ""  # "postgres", "azure_sql" or "fabric_sql"; empty uses DB_TYPE, then PostgreSQL
@@ -103,6 +104,7 @@ failed = jobs.failed_steps(
         "02_bronze": error_02_bronze,
         "03_silver": error_03_silver,
         "04_gold": error_04_gold,
+        "07_score": error_07_score,
         "05_publish": error_05_publish,
     },
 )

@@ -93,11 +93,27 @@ IF OBJECT_ID(N'dbo.latest_readings', N'U') IS NULL
         CONSTRAINT pk_latest_readings PRIMARY KEY (compressor_id)
     );
 
+-- The failure model's hourly output (see the PostgreSQL twin).
+IF OBJECT_ID(N'dbo.predictions', N'U') IS NULL
+    CREATE TABLE dbo.predictions (
+        compressor_id            NVARCHAR(32)      NOT NULL CONSTRAINT fk_predictions_compressor REFERENCES dbo.compressors (compressor_id),
+        hour_start               DATETIMEOFFSET(6) NOT NULL,
+        failure_probability_72h  FLOAT             NOT NULL,
+        rul_hours                FLOAT             NOT NULL,
+        model_name               NVARCHAR(128)     NOT NULL,
+        model_version            NVARCHAR(32)      NOT NULL,
+        scored_at                DATETIMEOFFSET(6) NOT NULL,
+        updated_at               DATETIMEOFFSET(6) NOT NULL CONSTRAINT df_predictions_updated_at DEFAULT SYSDATETIMEOFFSET(),
+        CONSTRAINT pk_predictions PRIMARY KEY (compressor_id, hour_start)
+    );
+
 IF OBJECT_ID(N'dbo.alerts', N'U') IS NULL
     CREATE TABLE dbo.alerts (
         alert_id          NVARCHAR(64)      NOT NULL CONSTRAINT pk_alerts PRIMARY KEY,
         compressor_id     NVARCHAR(32)      NOT NULL CONSTRAINT fk_alerts_compressor REFERENCES dbo.compressors (compressor_id),
         sensor            NVARCHAR(32)      NOT NULL,
+        source            NVARCHAR(16)      NOT NULL CONSTRAINT df_alerts_source DEFAULT 'threshold'
+            CONSTRAINT ck_alerts_source CHECK (source IN ('threshold', 'model')),
         severity          NVARCHAR(8)       NOT NULL CONSTRAINT ck_alerts_severity CHECK (severity IN ('warning', 'critical')),
         current_severity  NVARCHAR(8)       NOT NULL
             CONSTRAINT ck_alerts_current_severity CHECK (current_severity IN ('normal', 'warning', 'critical')),
@@ -121,6 +137,11 @@ IF OBJECT_ID(N'dbo.alerts', N'U') IS NULL
         created_at        DATETIMEOFFSET(6) NOT NULL CONSTRAINT df_alerts_created_at DEFAULT SYSDATETIMEOFFSET(),
         updated_at        DATETIMEOFFSET(6) NOT NULL CONSTRAINT df_alerts_updated_at DEFAULT SYSDATETIMEOFFSET()
     );
+
+-- A database published before model alerts existed.
+IF COL_LENGTH(N'dbo.alerts', N'source') IS NULL
+    ALTER TABLE dbo.alerts ADD source NVARCHAR(16) NOT NULL CONSTRAINT df_alerts_source DEFAULT 'threshold'
+        CONSTRAINT ck_alerts_source CHECK (source IN ('threshold', 'model'));
 
 IF NOT EXISTS (
     SELECT 1 FROM sys.indexes WHERE name = N'ix_alerts_compressor' AND object_id = OBJECT_ID(N'dbo.alerts')

@@ -91,10 +91,26 @@ CREATE TABLE IF NOT EXISTS latest_readings (
     updated_at                    TIMESTAMPTZ      NOT NULL
 );
 
+-- The failure model's hourly output (gold_predictions): the probability of failing within 72 h and
+-- the remaining useful life, with the model version that said so.
+CREATE TABLE IF NOT EXISTS predictions (
+    compressor_id            VARCHAR(32)      NOT NULL REFERENCES compressors (compressor_id),
+    hour_start               TIMESTAMPTZ      NOT NULL,
+    failure_probability_72h  DOUBLE PRECISION NOT NULL,
+    rul_hours                DOUBLE PRECISION NOT NULL,
+    model_name               VARCHAR(128)     NOT NULL,
+    model_version            VARCHAR(32)      NOT NULL,
+    scored_at                TIMESTAMPTZ      NOT NULL,
+    updated_at               TIMESTAMPTZ      NOT NULL DEFAULT now(),
+    PRIMARY KEY (compressor_id, hour_start)
+);
+
 CREATE TABLE IF NOT EXISTS alerts (
     alert_id          VARCHAR(64)      PRIMARY KEY,
     compressor_id     VARCHAR(32)      NOT NULL REFERENCES compressors (compressor_id),
     sensor            VARCHAR(32)      NOT NULL,
+    -- threshold: a sensor limit or a stop; model: the failure model's warning
+    source            VARCHAR(16)      NOT NULL DEFAULT 'threshold' CHECK (source IN ('threshold', 'model')),
     severity          VARCHAR(8)       NOT NULL CHECK (severity IN ('warning', 'critical')),
     current_severity  VARCHAR(8)       NOT NULL CHECK (current_severity IN ('normal', 'warning', 'critical')),
     is_active         BOOLEAN          NOT NULL,
@@ -116,6 +132,9 @@ CREATE TABLE IF NOT EXISTS alerts (
     created_at        TIMESTAMPTZ      NOT NULL DEFAULT now(),
     updated_at        TIMESTAMPTZ      NOT NULL DEFAULT now()
 );
+-- A database published before model alerts existed.
+ALTER TABLE alerts ADD COLUMN IF NOT EXISTS source VARCHAR(16) NOT NULL DEFAULT 'threshold'
+    CHECK (source IN ('threshold', 'model'));
 CREATE INDEX IF NOT EXISTS ix_alerts_compressor ON alerts (compressor_id, opened_at);
 CREATE INDEX IF NOT EXISTS ix_alerts_open ON alerts (status, is_active, severity);
 

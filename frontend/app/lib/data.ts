@@ -2,8 +2,8 @@ import { connection } from 'next/server';
 import { query, SchemaMissingError } from './db';
 import { cached } from './serving-cache';
 import type {
-  Alert, AlertEpisode, AlertEvent, CompressorSnapshot, Health, FleetKpis, HourlyReading, Page, PipelineRun, PipelineRunStep,
-  PipelineRunWithSteps, QualityMetric, QuarantineRuleCount, SensorThreshold, Station,
+  Alert, AlertEpisode, AlertEvent, ChartReading, CompressorSnapshot, Health, FleetKpis, HourlyReading, Page, PipelineRun,
+  PipelineRunStep, PipelineRunWithSteps, Prediction, QualityMetric, QuarantineRuleCount, SensorThreshold, Station,
 } from './definitions';
 import { RANGE_PRESETS, type AlertFilters, type FleetQuery, type FleetSort, type ReadingsQuery } from './validation';
 
@@ -38,7 +38,7 @@ const READING_COLUMNS = `h.compressor_id, h.hour_start, h.reading_count, h.vibra
   h.discharge_pressure_mean, h.discharge_pressure_max, h.pressure_differential_mean, h.horsepower_mean,
   h.gas_flow_mean, h.vibration_status, h.temp_status, h.pressure_status, h.health_status`;
 
-const ALERT_COLUMNS = `a.alert_id, a.compressor_id, c.station_id, a.sensor, a.severity, a.current_severity, a.is_active,
+const ALERT_COLUMNS = `a.alert_id, a.compressor_id, c.station_id, a.sensor, a.source, a.severity, a.current_severity, a.is_active,
   a.opened_at, a.escalated_at, a.cleared_at, a.last_reading_at, a.threshold_value, a.peak_value, a.last_value,
   a.reading_count, a.status, a.acknowledged_at, a.acknowledged_by, a.resolved_at, a.resolved_by, a.operator_note`;
 
@@ -63,6 +63,13 @@ export async function fetchStations(): Promise<Station[]> {
 // one row per unit, where probing hourly_readings (2M rows at 1,000 units x 90 days) costs ~12 us a unit.
 const LATEST = `LEFT JOIN latest_readings l ON l.compressor_id = c.compressor_id`;
 
+// The failure model's newest scored hour of compressor c: one primary-key probe per unit.
+const RISK = `LEFT JOIN LATERAL (
+    SELECT p.hour_start, p.failure_probability_72h, p.rul_hours, p.model_version FROM predictions p
+     WHERE p.compressor_id = c.compressor_id ORDER BY p.hour_start DESC LIMIT 1) r ON true`;
+const RISK_OUT = `r.hour_start AS r_hour_start, r.failure_probability_72h AS r_failure_probability_72h,
+  r.rul_hours AS r_rul_hours, r.model_version AS r_model_version`;
+
 // Worst first: alarms, then units that are down, then units without data, then healthy ones.
 const HEALTH_RANK = `CASE COALESCE(l.health_status, 'unknown') WHEN 'critical' THEN 0 WHEN 'warning' THEN 1
   WHEN 'down' THEN 2 WHEN 'unknown' THEN 3 ELSE 4 END`;
@@ -73,10 +80,12 @@ const FLEET_ORDER: Record<FleetSort, string> = {
   alerts: `COALESCE(a.active_alerts, 0) DESC, ${HEALTH_RANK}, c.compressor_id`,
   vibration: 'l.vibration_mean DESC NULLS LAST, c.compressor_id',
   temp: 'l.discharge_temp_mean DESC NULLS LAST, c.compressor_id',
+  risk: 'r.failure_probability_72h DESC NULLS LAST, c.compressor_id',
 };
 
 type LatestColumns = { [K in keyof HourlyReading as `l_${K & string}`]: HourlyReading[K] | null };
-type SnapshotRow = Omit<CompressorSnapshot, 'latest'> & LatestColumns & { total?: number };
+type RiskColumns = { [K in keyof Prediction as `r_${K & string}`]: Prediction[K] | null };
+type SnapshotRow = Omit<CompressorSnapshot, 'latest' | 'risk'> & LatestColumns & RiskColumns & { total?: number };
 
 const LATEST_OUT = READING_COLUMNS.replace(/h\.(\w+)/g, 'l.$1 AS l_$1');
 
@@ -84,11 +93,17 @@ const LATEST_OUT = READING_COLUMNS.replace(/h\.(\w+)/g, 'l.$1 AS l_$1');
 function toSnapshot(r: SnapshotRow): CompressorSnapshot {
   const out: Record<string, unknown> = {};
   const latest: Record<string, unknown> = {};
+  const risk: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) {
     if (k.startsWith('l_')) latest[k.slice(2)] = v;
+    else if (k.startsWith('r_')) risk[k.slice(2)] = v;
     else if (k !== 'total') out[k] = v;
   }
-  return { ...(out as Omit<CompressorSnapshot, 'latest'>), latest: latest.hour_start ? (latest as unknown as HourlyReading) : null };
+  return {
+    ...(out as Omit<CompressorSnapshot, 'latest' | 'risk'>),
+    latest: latest.hour_start ? (latest as unknown as HourlyReading) : null,
+    risk: risk.hour_start ? (risk as unknown as Prediction) : null,
+  };
 }
 
 /** `term` as a LIKE pattern matching it anywhere, with LIKE's own wildcards taken literally. */
@@ -108,13 +123,14 @@ export async function fetchFleetPage(f: FleetQuery): Promise<Page<CompressorSnap
     const list = await rows<SnapshotRow>(
       `SELECT c.compressor_id, c.station_id, c.model, c.rated_horsepower, c.install_date,
               s.station_name, s.basin, s.city, s.latitude, s.longitude,
-              COALESCE(l.health_status, 'unknown') AS health_status, ${LATEST_OUT},
+              COALESCE(l.health_status, 'unknown') AS health_status, ${LATEST_OUT}, ${RISK_OUT},
               COALESCE(a.active_alerts, 0)::int AS active_alerts,
               COALESCE(a.critical_alerts, 0)::int AS critical_alerts,
               COUNT(*) OVER () AS total
          FROM compressors c
          JOIN stations s ON s.station_id = c.station_id
          ${LATEST}
+         ${RISK}
          LEFT JOIN (
            SELECT a.compressor_id, COUNT(*) AS active_alerts,
                   COUNT(*) FILTER (WHERE a.current_severity = 'critical') AS critical_alerts
@@ -201,13 +217,14 @@ export async function fetchCompressor(compressorId: string): Promise<CompressorS
   const list = await rows<SnapshotRow>(
     `SELECT c.compressor_id, c.station_id, c.model, c.rated_horsepower, c.install_date,
             s.station_name, s.basin, s.city, s.latitude, s.longitude,
-            COALESCE(l.health_status, 'unknown') AS health_status, ${LATEST_OUT},
+            COALESCE(l.health_status, 'unknown') AS health_status, ${LATEST_OUT}, ${RISK_OUT},
             (SELECT COUNT(*)::int FROM alerts a WHERE a.compressor_id = c.compressor_id AND ${ACTIVE}) AS active_alerts,
             (SELECT COUNT(*)::int FROM alerts a WHERE a.compressor_id = c.compressor_id AND ${ACTIVE}
                 AND a.current_severity = 'critical') AS critical_alerts
        FROM compressors c
        JOIN stations s ON s.station_id = c.station_id
        ${LATEST}
+       ${RISK}
       WHERE c.compressor_id = $1`,
     [compressorId],
   );
@@ -231,7 +248,7 @@ const WORST = (col: string) => `(ARRAY['normal','warning','critical'])[MAX(CASE 
 export async function fetchHourlyReadings(
   compressorId: string,
   q: ReadingsQuery,
-): Promise<{ from: string | null; to: string | null; bucket_hours: number; readings: HourlyReading[] }> {
+): Promise<{ from: string | null; to: string | null; bucket_hours: number; readings: ChartReading[] }> {
   let from = q.from ?? null;
   let to = q.to ?? null;
   if (!from || !to) {
@@ -245,7 +262,7 @@ export async function fetchHourlyReadings(
     if (!from) from = new Date(to.getTime() - hours * 3_600_000);
   }
   const bucket = Math.max(1, Math.ceil((to.getTime() - from.getTime()) / 3_600_000 / q.points));
-  const readings = await rows<HourlyReading>(
+  const readings = await rows<ChartReading>(
     `SELECT h.compressor_id, date_bin(make_interval(hours => $4), h.hour_start, $2::timestamptz) AS hour_start,
             SUM(h.reading_count)::int AS reading_count,
             AVG(h.vibration_mean) AS vibration_mean, MAX(h.vibration_max) AS vibration_max,
@@ -255,8 +272,10 @@ export async function fetchHourlyReadings(
             AVG(h.pressure_differential_mean) AS pressure_differential_mean,
             AVG(h.horsepower_mean) AS horsepower_mean, AVG(h.gas_flow_mean) AS gas_flow_mean,
             ${WORST('vibration_status')} AS vibration_status, ${WORST('temp_status')} AS temp_status,
-            ${WORST('pressure_status')} AS pressure_status, ${WORST('health_status')} AS health_status
+            ${WORST('pressure_status')} AS pressure_status, ${WORST('health_status')} AS health_status,
+            MAX(p.failure_probability_72h) AS failure_probability_72h, MIN(p.rul_hours) AS rul_hours
        FROM hourly_readings h
+       LEFT JOIN predictions p ON p.compressor_id = h.compressor_id AND p.hour_start = h.hour_start
       WHERE h.compressor_id = $1 AND h.hour_start >= $2 AND h.hour_start < $3
       GROUP BY 1, 2 ORDER BY 2`,
     [compressorId, from, to, bucket],

@@ -11,7 +11,9 @@ export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
 export type AlertAction = 'acknowledge' | 'resolve' | 'reopen' | 'note';
 export type Sensor = 'vibration_mms' | 'discharge_temp_f' | 'discharge_pressure_psi' | 'suction_pressure_psi';
 // What an alert episode is about: a sensor's limits, or the unit's stop (the pipeline's running_state).
-export type AlertSensor = Sensor | 'running_state';
+export type AlertSensor = Sensor | 'running_state' | 'failure_risk';
+/** Who opened an alert: a sensor limit (or a stop), or the failure model. */
+export type AlertSource = 'threshold' | 'model';
 export type QualityMetricName = 'freshness_minutes' | 'completeness_pct' | 'consistency_pct' | 'accuracy_pct';
 
 export interface Station {
@@ -71,6 +73,22 @@ export interface CompressorSnapshot extends Compressor {
   latest: HourlyReading | null;
   active_alerts: number;
   critical_alerts: number;
+  /** The failure model's newest hour: probability of failing within 72 h, remaining useful life (null before the first scoring). */
+  risk: Prediction | null;
+}
+
+/** A chart bucket: the hourly aggregates plus the model's worst risk and shortest RUL in it (null: not scored). */
+export interface ChartReading extends HourlyReading {
+  failure_probability_72h: number | null;
+  rul_hours: number | null;
+}
+
+/** One scored hour of the failure model (07_score). */
+export interface Prediction {
+  hour_start: string;
+  failure_probability_72h: number;
+  rul_hours: number;
+  model_version: string;
 }
 
 /** When an alert episode was open, for shading the charts' time axis (ended_at null: still open). */
@@ -87,6 +105,7 @@ export interface Alert {
   compressor_id: string;
   station_id: string;
   sensor: AlertSensor;
+  source: AlertSource;
   severity: Severity;
   current_severity: Status;
   is_active: boolean;

@@ -33,6 +33,24 @@ export function fmtNumber(v: number | null | undefined, digits = 1): string {
   return f.format(v);
 }
 
+/** The model's probability of failing within 72 h as a percentage ("7 %", "<1 %"). */
+export function fmtRisk(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return '—';
+  return p < 0.005 ? '<1 %' : `${Math.round(p * 100)} %`;
+}
+
+/** Remaining useful life in hours: "36 h" up to two days, then "5 d". */
+export function fmtRul(hours: number | null | undefined): string {
+  if (hours === null || hours === undefined || !Number.isFinite(hours)) return '—';
+  return hours < 48 ? `${Math.round(hours)} h` : `${Math.round(hours / 24)} d`;
+}
+
+/** A risk's colour class: the model's warning and critical probabilities (altaviz.yaml predictions). */
+export function riskStatus(p: number | null | undefined): 'normal' | 'warning' | 'critical' | 'unknown' {
+  if (p === null || p === undefined) return 'unknown';
+  return p >= 0.8 ? 'critical' : p >= 0.5 ? 'warning' : 'normal';
+}
+
 export function fmtInt(v: number | null | undefined): string {
   return v === null || v === undefined ? '—' : Math.round(v).toLocaleString('en-US');
 }

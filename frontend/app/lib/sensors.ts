@@ -1,4 +1,4 @@
-import type { HourlyReading, Sensor } from './definitions';
+import type { AlertSource, HourlyReading, Sensor } from './definitions';
 
 type NumericColumn = {
   [K in keyof HourlyReading]: HourlyReading[K] extends number | null ? K : never;
@@ -15,7 +15,11 @@ export const SENSORS: Record<Sensor, { label: string; mean: NumericColumn; extre
 export const SENSOR_ORDER: Sensor[] = ['vibration_mms', 'discharge_temp_f', 'discharge_pressure_psi', 'suction_pressure_psi'];
 
 // A stop is an episode of its own (the pipeline's pseudo-sensor running_state), not a process limit.
-const EVENT_LABELS: Record<string, string> = { running_state: 'Unit stopped' };
+// The failure model's warning is an episode of the pseudo-sensor failure_risk (source model).
+const EVENT_LABELS: Record<string, string> = { running_state: 'Unit stopped', failure_risk: 'Failure risk (model)' };
+
+/** Who raised an alert, as the alert lists say it. */
+export const SOURCE_LABELS: Record<AlertSource, string> = { threshold: 'Limit', model: 'Model' };
 
 export function sensorLabel(sensor: string): string {
   return (SENSORS as Record<string, { label: string }>)[sensor]?.label ?? EVENT_LABELS[sensor] ?? sensor;

@@ -102,8 +102,8 @@ export const alertFiltersSchema = z
   .refine((f) => !(f.from && f.to) || f.from < f.to, { message: 'from must be before to', path: ['from'] });
 export type AlertFilters = z.infer<typeof alertFiltersSchema>;
 
-/** Sort orders of the fleet list; `worst` (critical, warning, no data, healthy; then most alerts) is the default. */
-export const FLEET_SORTS = ['worst', 'id', 'alerts', 'vibration', 'temp'] as const;
+/** Sort orders of the fleet list; `worst` (critical, warning, no data, healthy; then most alerts) is the default; `risk` is the model's failure probability. */
+export const FLEET_SORTS = ['worst', 'id', 'alerts', 'vibration', 'temp', 'risk'] as const;
 export type FleetSort = (typeof FLEET_SORTS)[number];
 
 const facetText = (what: string) =>

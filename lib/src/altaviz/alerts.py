@@ -23,8 +23,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from altaviz.config import AlertRules, Threshold
-from altaviz.schemas import ALERT_SIGNALS, RUNNING_STATE, level_column
+from altaviz.config import AlertRules, Predictions, Threshold
+from altaviz.schemas import ALERT_SIGNALS, FAILURE_RISK, RUNNING_STATE, THRESHOLD_SOURCE, level_column
 
 LEVEL_NAMES = {0: "normal", 1: "warning", 2: "critical"}
 
@@ -133,11 +133,68 @@ def to_sensor_levels_long(features: DataFrame, thresholds: dict[str, Threshold])
     )
 
 
-def to_alert_episodes(levels: DataFrame) -> DataFrame:
-    """Collapses episode readings (``to_sensor_levels_long``) into episodes (grain: compressor,
-    sensor, opening time). An episode opens at a non-normal reading after a normal one and clears at
-    the next normal reading; callers start ``levels`` at a normal reading or at the opening of the
-    episode in progress.
+def to_model_levels(predictions: DataFrame, rules: Predictions) -> DataFrame:
+    """The failure model's warnings as episode readings (the shape of ``to_sensor_levels_long``),
+    sensor ``failure_risk``, one row per scored hour: a Schmitt trigger on the probability, like
+    the threshold latches. It sets once the probability has been at or above ``warn_probability``
+    for ``min_warning_hours`` scored hours in a row (one noisy hour opens nothing) and resets below
+    ``clear_probability``; while set, the level is critical at ``critical_probability`` and above.
+
+    In: gold_predictions rows (compressor_id, hour_start, failure_probability_72h). Start each unit
+    at an hour below ``clear_probability`` (the latch is reset there whatever came before) or at its
+    first prediction, so a slice gives what the unbroken history gives.
+    """
+    ordered = Window.partitionBy("compressor_id").orderBy("hour_start")
+    run = ordered.rowsBetween(-(rules.min_warning_hours - 1), 0)
+    probability = F.col("failure_probability_72h")
+    sustained = (F.min(probability).over(run) >= rules.warn_probability) & (
+        F.count(F.lit(1)).over(run) == rules.min_warning_hours
+    )
+    event = F.when(sustained, 1).when(probability < rules.clear_probability, 0)
+    latched = F.coalesce(
+        F.last(event, ignorenulls=True).over(ordered.rowsBetween(Window.unboundedPreceding, 0)), F.lit(0)
+    )
+    levels = predictions.select(
+        "compressor_id",
+        F.col("hour_start").alias("timestamp"),
+        probability.alias("signal"),
+        F.when(latched == 0, 0).when(probability >= rules.critical_probability, 2).otherwise(1).alias("level"),
+    )
+    return levels.select(
+        "compressor_id",
+        "timestamp",
+        F.lit(FAILURE_RISK).alias("sensor"),
+        "signal",
+        "level",
+        F.coalesce(F.lag("level").over(Window.partitionBy("compressor_id").orderBy("timestamp")), F.lit(0)).alias(
+            "prev_level"
+        ),
+        F.lit("high").alias("direction"),
+        F.lit(float(rules.warn_probability)).alias("warning"),
+        F.lit(float(rules.critical_probability)).alias("critical"),
+    ).filter((F.col("level") > 0) | (F.col("prev_level") > 0))
+
+
+def to_model_episode_starts(predictions: DataFrame, scored_from: DataFrame, rules: Predictions) -> DataFrame:
+    """Where each unit in ``scored_from`` (compressor_id, ``_score_from``: its first newly scored
+    hour) must rebuild its model episodes: its last hour below ``clear_probability`` before
+    ``_score_from`` (the latch is reset there, so what follows depends on nothing earlier), else its
+    first prediction. Columns: compressor_id, sensor, ``_episode_from`` (``to_episode_changes``)."""
+    before = F.col("hour_start") < F.col("_score_from")
+    reset = before & (F.col("failure_probability_72h") < rules.clear_probability)
+    return (
+        predictions.join(F.broadcast(scored_from), "compressor_id")
+        .groupBy("compressor_id")
+        .agg(F.coalesce(F.max(F.when(reset, F.col("hour_start"))), F.min("hour_start")).alias("_episode_from"))
+        .select("compressor_id", F.lit(FAILURE_RISK).alias("sensor"), "_episode_from")
+    )
+
+
+def to_alert_episodes(levels: DataFrame, source: str = THRESHOLD_SOURCE) -> DataFrame:
+    """Collapses episode readings (``to_sensor_levels_long``, ``to_model_levels``) into episodes
+    (grain: compressor, sensor, opening time), each naming its ``source``. An episode opens at a
+    non-normal reading after a normal one and clears at the next normal reading; callers start
+    ``levels`` at a normal reading or at the opening of the episode in progress.
     """
     ordered = Window.partitionBy("compressor_id", "sensor").orderBy("timestamp")
     marked = (
@@ -165,6 +222,7 @@ def to_alert_episodes(levels: DataFrame) -> DataFrame:
         alert_id("compressor_id", "sensor", "opened_at").alias("alert_id"),
         "compressor_id",
         "sensor",
+        F.lit(source).alias("source"),
         level_name(F.col("_peak_level")).alias("severity"),
         F.when(is_active, level_name(F.col("_last_level"))).otherwise(F.lit("normal")).alias("current_severity"),
         is_active.alias("is_active"),

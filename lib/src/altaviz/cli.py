@@ -176,6 +176,49 @@ def ingest(
         console.print("stopped")
 
 
+@app.command()
+def evaluate(
+    home: Annotated[Path | None, typer.Option(help="State folder (default $ALTAVIZ_HOME or ./.altaviz).")] = None,
+) -> None:
+    """Judge the lakehouse's stored predictions and threshold alerts against its work orders: per
+    source, failures warned, median lead, shares warned 24 h / 48 h ahead, false alarms, RUL error
+    (and, on a simulated fleet, the share of slowly degrading failures warned 24 h ahead)."""
+    import os
+
+    import pandas as pd
+
+    from altaviz import lakehouse
+    from altaviz.config import load_config
+    from altaviz.lakehouse import Lakehouse
+    from altaviz.predict import evaluate as judging
+    from altaviz.predict.train import evaluate_predictions
+
+    if home is not None:
+        os.environ["ALTAVIZ_HOME"] = str(home.resolve())
+    spark = runtime.get_spark()
+    lh = Lakehouse.default(runtime.lakehouse_root())
+    if not lakehouse.table_exists(spark, lh, "gold_predictions"):
+        console.print("[red]no gold_predictions in this lakehouse:[/] run the pipeline first (`altaviz run`)")
+        raise typer.Exit(1)
+    table, leads = evaluate_predictions(
+        *(lakehouse.read(spark, lh, name) for name in ("gold_predictions", "gold_hourly_readings")),
+        lakehouse.read(spark, lh, "silver_maintenance_events"),
+        lakehouse.read(spark, lh, "gold_alert_episodes"),
+        load_config(),
+    )
+    truth_path = Path(runtime.lakehouse_root()) / "Files" / "raw" / "ground_truth"
+    if truth_path.exists():
+        truth = pd.read_parquet(truth_path).dropna(subset=["failure_at"])
+        slow = judging.slow_failures_warned(leads, truth)
+        table["share_slow_failures_warned_24h"] = table.source.map(slow)
+    out = Table(title="warnings judged against the work orders")
+    for column in table.columns:
+        out.add_column(column, justify="left" if column == "source" else "right")
+    for row in table.itertuples(index=False):
+        out.add_row(*[v if isinstance(v, str) else ("—" if pd.isna(v) else f"{v:.3g}") for v in row])
+    console.print(out)
+
+
 @db_app.command("start")
 def db_start(home: Annotated[Path | None, typer.Option()] = None) -> None:
     """Start (or attach to) the embedded PostgreSQL and print its URL."""

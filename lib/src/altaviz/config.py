@@ -188,6 +188,40 @@ class LakehouseSettings(_Strict):
     vacuum_retention_hours: int = Field(ge=MIN_VACUUM_RETENTION_HOURS)
 
 
+class HistoryFleet(_Strict):
+    """The simulated history fleet the first training run learns from when no model is registered
+    (ten units and two failures are too few to learn from)."""
+
+    n_compressors: int = Field(gt=0, le=10_000)
+    days: float = Field(gt=0, le=3660)
+    failure_rate_per_unit_year: float = Field(ge=0, le=100)
+    seed: int
+
+
+class Predictions(_Strict):
+    model_name: str = Field(min_length=1)
+    horizon_hours: float = Field(gt=0)
+    rul_cap_hours: float = Field(gt=0)
+    baseline_days: float = Field(gt=0)
+    warn_probability: float = Field(gt=0, lt=1)
+    clear_probability: float = Field(gt=0, lt=1)
+    critical_probability: float = Field(gt=0, lt=1)
+    min_warning_hours: int = Field(ge=1)
+    test_unit_fraction: float = Field(gt=0, lt=1)
+    train_time_fraction: float = Field(gt=0, lt=1)
+    history: HistoryFleet
+
+    @model_validator(mode="after")
+    def _clear_below_warn(self) -> Predictions:
+        if self.clear_probability >= self.warn_probability:
+            raise ValueError("predictions.clear_probability must lie below warn_probability (hysteresis)")
+        if self.critical_probability < self.warn_probability:
+            raise ValueError("predictions.critical_probability must be at least warn_probability")
+        if self.rul_cap_hours < self.horizon_hours:
+            raise ValueError("predictions.rul_cap_hours must be at least horizon_hours")
+        return self
+
+
 class AltavizConfig(_Strict):
     fleet: Fleet
     simulation: Simulation
@@ -196,6 +230,7 @@ class AltavizConfig(_Strict):
     validation: Validation
     windows: Windows
     lakehouse: LakehouseSettings
+    predictions: Predictions
 
     @model_validator(mode="after")
     def _thresholds_name_sensors(self) -> AltavizConfig:

@@ -33,6 +33,8 @@ from altaviz.alerts import (
     to_alert_episodes,
     to_episode_changes,
     to_episode_starts,
+    to_model_episode_starts,
+    to_model_levels,
     to_sensor_levels_long,
 )
 from altaviz.config import MIN_VACUUM_RETENTION_HOURS, SENSOR_COLUMNS, AltavizConfig, FailureSpec, load_config
@@ -42,6 +44,7 @@ from altaviz.schemas import (
     BRONZE_REJECTED_FILES,
     BRONZE_SENSOR_READINGS,
     MAINTENANCE_EVENT_TYPES,
+    MODEL_SOURCE,
     OPS_RUN_STEPS,
     RAW_COMPRESSORS,
     RAW_MAINTENANCE_EVENTS,
@@ -1309,3 +1312,179 @@ def run_maintain(
     tables = tables_to_maintain(step)
     compact_and_vacuum(step, tables, retention)
     return step.finish()
+
+
+# ---------------------------------------------------------------- 06_train / 07_score
+
+HISTORY_LAKEHOUSE = "history_lakehouse"
+
+
+def _history_root() -> str:
+    """The simulated history fleet's own lakehouse: a folder under Files in Fabric, under the state
+    folder locally. Never the operational lakehouse, whose tables and serving data it would pollute."""
+    from altaviz import runtime
+
+    return f"Files/{HISTORY_LAKEHOUSE}" if runtime.in_fabric() else str(runtime.state_home() / HISTORY_LAKEHOUSE)
+
+
+def _simulate_history(spark: SparkSession, run_id: str, config: AltavizConfig, config_path: str) -> str:
+    """Lands and refines the history fleet (01–04 on its own lakehouse) unless it is there already."""
+    root = _history_root()
+    history = config.predictions.history
+    if not lakehouse.table_exists(spark, Lakehouse.default(root), "gold_hourly_readings"):
+        log.info("simulating the history fleet (%d units x %g days) in %s", history.n_compressors, history.days, root)
+        common = {"run_id": f"{run_id}-history", "lakehouse_root": root, "config_path": config_path}
+        run_simulate(
+            spark,
+            n_compressors=history.n_compressors,
+            days=history.days,
+            seed=history.seed,
+            failure_rate_per_unit_year=history.failure_rate_per_unit_year,
+            # Its own schedule-free fleet: the configured story names units of the operational fleet.
+            failure_schedule="[]",
+            **common,
+        )
+        run_bronze(spark, **common)
+        run_silver(spark, **common)
+        run_gold(spark, **common)
+    return root
+
+
+def run_train(
+    spark: SparkSession,
+    *,
+    run_id: str,
+    training_data: str = "history",
+    lakehouse_root: str = "",
+    config_path: str = "",
+) -> dict[str, Any]:
+    """Trains the failure model (notebook 06_train, its own pipeline), evaluates it against the
+    threshold alerts on held-out units and time, and registers it in MLflow; the first registered
+    version is promoted, later ones wait for an operator's promotion.
+
+    ``training_data``: ``history`` (default) trains on the simulated history fleet, created on
+    first use; ``lakehouse`` on this lakehouse's own gold tables and maintenance records."""
+    from altaviz.predict import registry, train
+
+    lh, config = _setup(lakehouse_root, config_path)
+    if training_data not in ("history", "lakehouse"):
+        raise ValueError(f"training_data must be 'history' or 'lakehouse', got {training_data!r}")
+    source = (
+        Lakehouse.default(_simulate_history(spark, run_id, config, config_path)) if training_data == "history" else lh
+    )
+    registry.configure()
+    with recorded_step(spark, lh, run_id, "06_train") as step:
+        with progress.phase(spark, "06_train", "training and evaluating"):
+            result = train.train_and_register(
+                lakehouse.read(spark, source, "gold_hourly_readings"),
+                lakehouse.read(spark, source, "silver_maintenance_events"),
+                lakehouse.read(spark, source, "gold_alert_episodes"),
+                config,
+                data_source=f"{training_data}:{source.root or 'default lakehouse'}",
+            )
+        step.detail = result
+    log.info("06_train: %s", json.dumps(result, default=str))
+    return result
+
+
+def _score_from(spark: SparkSession, lh: Lakehouse) -> DataFrame:
+    """Per unit, the hours to score: from ``_score_from``, the hour after its newest prediction (so
+    a rerun over the same gold scores nothing; units never scored start at their first hour), up to
+    ``_score_until``, its newest gold hour, left for the next run because later readings may still
+    complete it (daily runs then score exactly what one long run scores)."""
+    hourly = (
+        lakehouse.read(spark, lh, "gold_hourly_readings")
+        .groupBy("compressor_id")
+        .agg(F.min("hour_start").alias("_score_from"), F.max("hour_start").alias("_score_until"))
+    )
+    if not lakehouse.table_exists(spark, lh, "gold_predictions"):
+        return hourly
+    scored = (
+        lakehouse.read(spark, lh, "gold_predictions")
+        .groupBy("compressor_id")
+        .agg(F.max("hour_start").alias("_scored_to"))
+    )
+    return hourly.join(scored, "compressor_id", "left").select(
+        "compressor_id",
+        F.coalesce(F.col("_scored_to") + F.expr("INTERVAL 1 HOUR"), "_score_from").alias("_score_from"),
+        "_score_until",
+    )
+
+
+def _refresh_model_episodes(spark: SparkSession, lh: Lakehouse, config: AltavizConfig, scored_from: DataFrame) -> int:
+    """Rebuilds the model alert episodes (source ``model``) of the units scored this run from
+    their last latch reset on, in gold_alert_episodes beside the threshold ones; returns how many
+    episodes were inserted, changed or deleted. An episode open across runs keeps its id."""
+    predictions = lakehouse.read(spark, lh, "gold_predictions")
+    starts = to_model_episode_starts(predictions, scored_from, config.predictions).persist()
+    since = (
+        predictions.join(F.broadcast(starts.drop("sensor")), "compressor_id")
+        .filter(F.col("hour_start") >= F.col("_episode_from"))
+        .drop("_episode_from")
+    )
+    fresh = to_alert_episodes(to_model_levels(since, config.predictions), MODEL_SOURCE)
+    lakehouse.ensure_table(spark, lh, "gold_alert_episodes")
+    changes = to_episode_changes(fresh, lakehouse.read(spark, lh, "gold_alert_episodes"), starts)
+    changed = lakehouse.merge(changes, lh, "gold_alert_episodes", delete_flag="_delete").changed
+    starts.unpersist()
+    return changed
+
+
+def run_score(spark: SparkSession, *, run_id: str, lakehouse_root: str = "", config_path: str = "") -> dict[str, Any]:
+    """Scores the gold hours not scored yet with the promoted model version (notebook 07_score,
+    after 04_gold) into gold_predictions. With no promoted model (the first run), trains one on the
+    simulated history fleet first."""
+    from altaviz.predict import features, registry, train
+
+    lh, config = _setup(lakehouse_root, config_path)
+    registry.configure()
+    name = config.predictions.model_name
+    trained = None
+    if registry.production_version(name) is None:
+        log.info("no promoted version of %s: training the first one on the simulated history fleet", name)
+        trained = run_train(spark, run_id=run_id, lakehouse_root=lakehouse_root, config_path=config_path)
+    model, version = registry.load_production(name)
+    scored_at = datetime.now(UTC)
+    with recorded_step(spark, lh, run_id, "07_score") as step:
+        lakehouse.ensure_table(spark, lh, "gold_predictions")
+        hourly = lakehouse.read(spark, lh, "gold_hourly_readings")
+        # The baseline is each unit's first days; the windows need 7 days before the first scored hour.
+        baselines = features.unit_baselines(
+            features.running(features.with_derived_signals(hourly)), config.predictions.baseline_days
+        )
+        starts = _score_from(spark, lh)
+        context = F.expr(f"INTERVAL {max(features.WINDOWS.values())} HOURS")
+        rows = (
+            hourly.join(F.broadcast(starts), "compressor_id")
+            .filter(F.col("hour_start") >= F.col("_score_from") - context)
+            .drop("_score_from", "_score_until")
+        )
+        wanted = (
+            features.to_features(rows, baselines)
+            .join(F.broadcast(starts), "compressor_id")
+            .filter((F.col("hour_start") >= F.col("_score_from")) & (F.col("hour_start") < F.col("_score_until")))
+            .drop("_score_from", "_score_until")
+            .toPandas()
+        )
+        with progress.phase(spark, "07_score", f"scoring with {name} version {version}") as scoring:
+            predicted = train.score(wanted, model, version, config, scored_at)
+            scoring.rows = len(predicted)
+        episodes_changed = 0
+        if len(predicted):
+            frame = spark.createDataFrame(
+                predicted.assign(reading_date=predicted.hour_start.dt.date), TABLES["gold_predictions"].schema
+            )
+            lakehouse.merge(frame, lh, "gold_predictions")
+            scored_from = frame.groupBy("compressor_id").agg(F.min("hour_start").alias("_score_from"))
+            episodes_changed = _refresh_model_episodes(spark, lh, config, scored_from)
+        step.rows_in = step.rows_out = len(predicted)
+        step.detail = {
+            "model_name": name,
+            "model_version": version,
+            "hours_scored": len(predicted),
+            "model_episodes_changed": episodes_changed,
+        }
+        if trained is not None:
+            step.detail["trained"] = {k: trained[k] for k in ("model_name", "model_version")}
+    log.info("07_score: %s", step.detail)
+    return dict(step.detail)

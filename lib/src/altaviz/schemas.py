@@ -192,6 +192,10 @@ def level_column(sensor: str) -> str:
 
 # The pseudo-sensor of a stop: an episode of it is open while the unit is not running.
 RUNNING_STATE = "running_state"
+# The pseudo-sensor of a model warning: an episode of it is open while the failure model warns.
+FAILURE_RISK = "failure_risk"
+# Who opened an alert episode: a sensor limit (or a stop), or the failure model.
+THRESHOLD_SOURCE, MODEL_SOURCE = "threshold", "model"
 
 
 GOLD_SENSOR_FEATURES = StructType(
@@ -251,6 +255,7 @@ ALERT_EPISODES = StructType(
         StructField("alert_id", StringType(), False),
         StructField("compressor_id", StringType(), False),
         StructField("sensor", StringType(), False),
+        StructField("source", StringType(), False),
         StructField("severity", StringType(), False),
         StructField("current_severity", StringType(), False),
         StructField("is_active", BooleanType(), False),
@@ -262,6 +267,20 @@ ALERT_EPISODES = StructType(
         StructField("peak_value", DoubleType(), False),
         StructField("last_value", DoubleType(), False),
         StructField("reading_count", IntegerType(), False),
+    ]
+)
+
+# One row per scored running unit-hour: what the model version promoted at scoring time said.
+GOLD_PREDICTIONS = StructType(
+    [
+        StructField("compressor_id", StringType(), False),
+        StructField("hour_start", TimestampType(), False),
+        StructField("failure_probability_72h", DoubleType(), False),
+        StructField("rul_hours", DoubleType(), False),
+        StructField("model_name", StringType(), False),
+        StructField("model_version", StringType(), False),
+        StructField("scored_at", TimestampType(), False),
+        READING_DATE,
     ]
 )
 
@@ -425,6 +444,16 @@ TABLES = {
             "merge",
             "alert episodes with hysteresis; an episode open across runs keeps its alert_id",
             change_feed=True,
+        ),
+        TableSpec(
+            "gold_predictions",
+            GOLD_PREDICTIONS,
+            ("compressor_id", "hour_start"),
+            "merge",
+            "failure probability within 72 h and RUL per running unit-hour, with the model version",
+            partition_by=("reading_date",),
+            change_feed=True,
+            stats_columns=("compressor_id", "hour_start"),
         ),
         TableSpec(
             "gold_data_quality",

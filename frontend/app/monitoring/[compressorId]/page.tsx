@@ -4,7 +4,7 @@ import { notFound } from 'next/navigation';
 import { safeDecode } from '@/app/lib/safe-decode';
 import { Suspense } from 'react';
 import { fetchCompressor, fetchThresholds } from '@/app/lib/data';
-import { fmtTime } from '@/app/lib/format';
+import { fmtRisk, fmtRul, fmtTime, riskStatus } from '@/app/lib/format';
 import { compressorIdSchema, rangePresetSchema } from '@/app/lib/validation';
 import { AlertHistory } from '@/app/ui/alerts/alert-history';
 import { Gauges } from '@/app/ui/monitoring/gauges';
@@ -39,6 +39,14 @@ export default async function CompressorPage(props: PageProps<'/monitoring/[comp
           {c.model} · {c.rated_horsepower.toLocaleString('en-US')} hp rated · installed {c.install_date} · {c.basin} basin ·
           last hour {fmtTime(c.latest?.hour_start)}
         </p>
+        {c.risk ? (
+          <p data-testid="risk-summary">
+            Failure risk within 72 h{' '}
+            <strong className={`text-${riskStatus(c.risk.failure_probability_72h)}`}>{fmtRisk(c.risk.failure_probability_72h)}</strong>
+            {' · '}remaining useful life <strong>{fmtRul(c.risk.rul_hours)}</strong>
+            <span className="muted"> · model version {c.risk.model_version}, hour of {fmtTime(c.risk.hour_start)}</span>
+          </p>
+        ) : null}
       </div>
       <Gauges compressor={c} thresholds={thresholds} />
       <section aria-labelledby="trends-title">

@@ -1,7 +1,7 @@
 import Link from 'next/link';
 import type { Alert } from '@/app/lib/definitions';
 import { fmtNumber, fmtTime } from '@/app/lib/format';
-import { sensorLabel } from '@/app/lib/sensors';
+import { SOURCE_LABELS, sensorLabel } from '@/app/lib/sensors';
 import { StatusBadge } from '../shared/status';
 import { AlertActions } from './alert-actions';
 
@@ -12,7 +12,7 @@ export function AlertsTable({ alerts, showCompressor = true }: { alerts: Alert[]
       <table className="table" data-testid="alerts-table">
         <thead>
           <tr>
-            <th>Severity</th>{showCompressor ? <th>Compressor</th> : null}<th>Sensor</th>
+            <th>Severity</th>{showCompressor ? <th>Compressor</th> : null}<th>Sensor</th><th>Source</th>
             <th className="num">Peak</th><th className="num">Limit</th><th>Opened</th><th>Condition</th><th>Status</th><th>Operator</th><th />
           </tr>
         </thead>
@@ -25,6 +25,7 @@ export function AlertsTable({ alerts, showCompressor = true }: { alerts: Alert[]
                 <td><StatusBadge status={a.severity} label={a.severity} /></td>
                 {showCompressor ? <td><Link className="mono" href={`/monitoring/${encodeURIComponent(a.compressor_id)}`}>{a.compressor_id}</Link><div className="muted">{a.station_id}</div></td> : null}
                 <td><Link href={`/alerts/${encodeURIComponent(a.alert_id)}`}>{sensorLabel(a.sensor)}</Link></td>
+                <td data-testid="alert-source">{SOURCE_LABELS[a.source]}</td>
                 <td className="num">{fmtNumber(a.peak_value, 2)}</td>
                 <td className="num">{fmtNumber(a.threshold_value, 1)}</td>
                 <td className="nowrap">{fmtTime(a.opened_at)}</td>

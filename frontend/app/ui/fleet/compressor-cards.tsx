@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import { fetchFleetPage } from '@/app/lib/data';
-import { fmtNumber, fmtTime } from '@/app/lib/format';
+import { fmtNumber, fmtRisk, fmtRul, fmtTime, riskStatus } from '@/app/lib/format';
 import type { FleetQuery } from '@/app/lib/validation';
 import { EmptyState, NoDataYet } from '../shared/empty-state';
 import { StatusBadge } from '../shared/status';
@@ -35,6 +35,8 @@ export async function CompressorCards({ query, filtered }: { query: FleetQuery; 
               <dt>Disch. temp</dt><dd className={`text-${c.latest?.temp_status}`}>{fmtNumber(c.latest?.discharge_temp_mean)} °F</dd>
               <dt>Disch. press.</dt><dd className={`text-${c.latest?.pressure_status}`}>{fmtNumber(c.latest?.discharge_pressure_mean, 0)} psi</dd>
               <dt>Alerts</dt><dd>{c.active_alerts ? `${c.active_alerts} active` : 'none'}</dd>
+              <dt>Failure risk 72 h</dt><dd className={`text-${riskStatus(c.risk?.failure_probability_72h)}`} data-testid="risk">{fmtRisk(c.risk?.failure_probability_72h)}</dd>
+              <dt>Remaining life</dt><dd data-testid="rul">{fmtRul(c.risk?.rul_hours)}</dd>
             </dl>
             <div className="ccard__meta">{c.latest ? `as of ${fmtTime(c.latest.hour_start)}` : 'no readings yet'}</div>
           </a>

@@ -5,7 +5,7 @@ import { FilterForm } from '../shared/filter-form';
 
 const SORT_LABELS: Record<FleetSort, string> = {
   worst: 'Worst first', id: 'Compressor id', alerts: 'Most active alerts',
-  vibration: 'Highest vibration', temp: 'Highest discharge temp.',
+  vibration: 'Highest vibration', temp: 'Highest discharge temp.', risk: 'Highest failure risk',
 };
 
 /**

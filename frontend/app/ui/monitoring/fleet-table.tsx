@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import { fetchFleetPage } from '@/app/lib/data';
-import { fmtNumber, fmtTime } from '@/app/lib/format';
+import { fmtNumber, fmtRisk, fmtRul, fmtTime, riskStatus } from '@/app/lib/format';
 import type { FleetQuery } from '@/app/lib/validation';
 import { FleetPager } from '../fleet/fleet-toolbar';
 import { EmptyState, NoDataYet } from '../shared/empty-state';
@@ -31,7 +31,7 @@ export async function FleetTable({ query, filtered }: { query: FleetQuery; filte
               <th className="num">Vibration<br />mm/s</th><th className="num">Disch. temp<br />°F</th>
               <th className="num">Disch. press.<br />psi</th><th className="num">Suction<br />psi</th>
               <th className="num">Horsepower</th><th className="num">Gas flow<br />Mcf/d</th>
-              <th className="num">Alerts</th><th>Last hour</th>
+              <th className="num">Alerts</th><th className="num">Failure risk<br />72 h</th><th className="num">Remaining<br />life</th><th>Last hour</th>
             </tr>
           </thead>
           <tbody>
@@ -49,6 +49,8 @@ export async function FleetTable({ query, filtered }: { query: FleetQuery; filte
                   <td className="num">{fmtNumber(r?.horsepower_mean, 0)}</td>
                   <td className="num">{fmtNumber(r?.gas_flow_mean, 0)}</td>
                   <td className="num" data-testid="active-alerts">{c.active_alerts ? <a href={`/alerts?compressor=${encodeURIComponent(c.compressor_id)}&active=true`}>{c.active_alerts}</a> : 0}</td>
+                  <td className={`num text-${riskStatus(c.risk?.failure_probability_72h)}`} data-testid="risk">{fmtRisk(c.risk?.failure_probability_72h)}</td>
+                  <td className="num" data-testid="rul">{fmtRul(c.risk?.rul_hours)}</td>
                   <td className="nowrap">{fmtTime(r?.hour_start)}</td>
                 </tr>
               );

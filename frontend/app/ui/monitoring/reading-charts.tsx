@@ -1,5 +1,5 @@
 import { fetchAlertEpisodes, fetchHourlyReadings } from '@/app/lib/data';
-import type { HourlyReading, SensorThreshold } from '@/app/lib/definitions';
+import type { ChartReading, SensorThreshold } from '@/app/lib/definitions';
 import { SENSOR_ORDER, SENSORS } from '@/app/lib/sensors';
 import type { ReadingsQuery } from '@/app/lib/validation';
 import { EmptyState } from '../shared/empty-state';
@@ -8,7 +8,8 @@ import { SensorCharts, type ChartPanel, type Episode } from './sensor-charts';
 const COLUMNS = [
   'vibration_mean', 'vibration_max', 'discharge_temp_mean', 'discharge_temp_max', 'discharge_pressure_mean',
   'discharge_pressure_max', 'suction_pressure_mean', 'suction_pressure_min', 'horsepower_mean', 'gas_flow_mean',
-] as const satisfies readonly (keyof HourlyReading)[];
+  'failure_probability_72h', 'rul_hours',
+] as const satisfies readonly (keyof ChartReading)[];
 
 const round6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
 
@@ -29,7 +30,10 @@ export async function ReadingCharts({ compressorId, query, thresholds }: { compr
     sensor: a.sensor, severity: a.severity, start: sec(a.opened_at), end: a.ended_at ? sec(a.ended_at) : domain[1],
   }));
   // Six decimals are far below what a chart or its readout (two decimals) shows, and halve the page's payload.
-  const columns = Object.fromEntries(COLUMNS.map((k) => [k, readings.map((r) => round6(r[k]))]));
+  const columns: Record<string, (number | null)[]> = Object.fromEntries(COLUMNS.map((k) => [k, readings.map((r) => round6(r[k]))]));
+  // The model's probability as a percentage, so its axis and readout read like the other charts.
+  columns.failure_risk_pct = readings.map((r) => round6(r.failure_probability_72h === null ? null : r.failure_probability_72h * 100));
+  const scored = readings.some((r) => r.failure_probability_72h !== null);
   const panels: ChartPanel[] = [
     ...SENSOR_ORDER.map((sensor) => {
       const s = SENSORS[sensor];
@@ -42,6 +46,20 @@ export async function ReadingCharts({ compressorId, query, thresholds }: { compr
     }),
     { id: 'horsepower', title: 'Horsepower', unit: 'hp', series: [{ label: 'mean', key: 'horsepower_mean' }], limits: [] },
     { id: 'gas-flow', title: 'Gas flow', unit: 'Mcf/d', series: [{ label: 'mean', key: 'gas_flow_mean' }], limits: [] },
+    // The failure model (07_score): its warnings are episodes of failure_risk, shaded like the limits' ones.
+    ...(scored
+      ? [
+          {
+            id: 'failure-risk', sensor: 'failure_risk', title: 'Failure risk within 72 h (model)', unit: '%',
+            series: [{ label: 'max', key: 'failure_risk_pct', extreme: true }],
+            limits: [{ kind: 'warning' as const, value: 50 }, { kind: 'critical' as const, value: 80 }],
+          },
+          {
+            id: 'rul', title: 'Remaining useful life (model)', unit: 'h',
+            series: [{ label: 'min', key: 'rul_hours', extreme: true }], limits: [],
+          },
+        ]
+      : []),
   ];
   return (
     <div className="chart-grid" data-testid="reading-charts" data-points={readings.length} data-bucket-hours={bucket}

@@ -223,7 +223,8 @@ export function SensorCharts({ compressorId, bucketHours, points, times, columns
     <>
       {panels.map((panel, i) => (
         <figure key={panel.id} className="panel" style={{ margin: 0 }} data-testid={`chart-${panel.id}`}
-          ref={(el) => { figures.current[i] = el; }} data-x-min={domain[0]} data-x-max={domain[1]} data-bucket-hours={bucketHours}>
+          ref={(el) => { figures.current[i] = el; }} data-x-min={domain[0]} data-x-max={domain[1]} data-bucket-hours={bucketHours}
+          data-episodes={panel.sensor ? episodes.filter((e) => e.sensor === panel.sensor).length : 0}>
           <div className="panel__head">
             <h3 style={{ margin: 0 }}>{panel.title} <span className="muted">({panel.unit})</span></h3>
             <div className="series-key">

@@ -117,6 +117,20 @@ SERVING_TABLES = {
             ),
             source="gold_hourly_readings",
         ),
+        ServingTable(
+            "predictions",
+            ("compressor_id", "hour_start"),
+            (
+                "compressor_id",
+                "hour_start",
+                "failure_probability_72h",
+                "rul_hours",
+                "model_name",
+                "model_version",
+                "scored_at",
+            ),
+            source="gold_predictions",
+        ),
         # Operator-owned columns (status, acknowledged_*, resolved_*, operator_note) are absent on
         # purpose: a republish can never undo an acknowledgement.
         ServingTable(
@@ -126,6 +140,7 @@ SERVING_TABLES = {
                 "alert_id",
                 "compressor_id",
                 "sensor",
+                "source",
                 "severity",
                 "current_severity",
                 "is_active",

@@ -1,0 +1,263 @@
+"""Training, honest evaluation and registration of the failure model (notebook ``06_train``), and
+scoring with the promoted version (``07_score``).
+
+Split by unit and by time: a hash of the unit id sends ``test_unit_fraction`` of the units to test
+only; training units train only on hours before the time cut; the test units are judged after it.
+No unit's future, and no test unit at all, is seen in training.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import zlib
+from datetime import datetime
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from altaviz.alerts import to_alert_episodes, to_model_levels
+from altaviz.config import AltavizConfig
+from altaviz.predict import evaluate, registry
+from altaviz.predict.features import FEATURE_COLUMNS, to_features, unit_baselines, with_derived_signals
+from altaviz.predict.labels import running_hours, to_labels
+from altaviz.predict.model import PROBABILITY, RUL, Boosters, FailureModel, fit, save
+from altaviz.schemas import MODEL_SOURCE, RUNNING_STATE, THRESHOLD_SOURCE
+
+log = logging.getLogger("altaviz.predict.train")
+
+EXPERIMENT = "altaviz_failure_prediction"
+FAIL_LABEL = "fails_within_horizon"
+RUL_LABEL = "rul_hours"
+PIP_REQUIREMENTS = ["lightgbm==4.6.0", "mlflow-skinny==2.22.4", "pandas", "numpy", "altaviz"]
+
+
+def feature_frame(hourly: DataFrame, config: AltavizConfig) -> DataFrame:
+    """Features of every running unit-hour of ``hourly`` against each unit's own baseline."""
+    baselines = unit_baselines(with_derived_signals(hourly).filter(F.col("health_status") != "down"),
+                               config.predictions.baseline_days)  # fmt: skip
+    return to_features(hourly, baselines)
+
+
+def labelled_frame(hourly: DataFrame, events: DataFrame, config: AltavizConfig) -> DataFrame:
+    """Features with their labels, for the running hours outside work-order windows."""
+    p = config.predictions
+    labels = to_labels(hourly, events, horizon_hours=p.horizon_hours, rul_cap_hours=p.rul_cap_hours)
+    in_service = running_hours(hourly, events).select("compressor_id", "hour_start")
+    return (
+        feature_frame(hourly, config)
+        .join(in_service, ["compressor_id", "hour_start"])
+        .join(
+            labels.select("compressor_id", "hour_start", FAIL_LABEL, RUL_LABEL, "is_censored"),
+            ["compressor_id", "hour_start"],
+            "left",
+        )
+    )
+
+
+def is_test_unit(unit: str, fraction: float) -> bool:
+    """Stable across runs and machines (crc32, not Python's salted hash); ``test_unit`` is the same in Spark."""
+    return zlib.crc32(unit.encode()) % 1000 < fraction * 1000
+
+
+def test_unit(fraction: float) -> Column:
+    return F.crc32(F.col("compressor_id").cast("binary")) % 1000 < F.lit(fraction * 1000)
+
+
+def time_cut(hourly: DataFrame, fraction: float) -> datetime:
+    first, last = hourly.agg(F.min("hour_start"), F.max("hour_start")).first()
+    return first + (last - first) * fraction
+
+
+def as_seen_at(events: DataFrame, cut: datetime) -> DataFrame:
+    """The work orders as the CMMS showed them at ``cut``: those started before it, still open if
+    they ended after it."""
+    return events.filter(F.col("started_at") < F.lit(cut)).withColumn(
+        "ended_at", F.when(F.col("ended_at") < F.lit(cut), F.col("ended_at"))
+    )
+
+
+def split(hourly: DataFrame, events: DataFrame, config: AltavizConfig) -> tuple[DataFrame, DataFrame, datetime]:
+    """Training rows: training units before the cut, labelled only from what was known at the cut (a
+    label near the cut is censored, never peeking past it). Test rows: test units after the cut,
+    labelled from all records, their features computed with their own history before the cut."""
+    p = config.predictions
+    cut = time_cut(hourly, p.train_time_fraction)
+    in_test = test_unit(p.test_unit_fraction)
+    before = hourly.filter(~in_test & (F.col("hour_start") < F.lit(cut)))
+    train = labelled_frame(before, as_seen_at(events, cut), config)
+    test = labelled_frame(hourly.filter(in_test), events, config).filter(F.col("hour_start") >= F.lit(cut))
+    return train, test, cut
+
+
+def threshold_episodes(episodes: DataFrame) -> pd.DataFrame:
+    """The threshold alert episodes (every sensor limit; a stop is not a warning)."""
+    return (
+        episodes.filter((F.col("source") == THRESHOLD_SOURCE) & (F.col("sensor") != RUNNING_STATE))
+        .select(*evaluate.EPISODE_COLUMNS)
+        .toPandas()
+    )
+
+
+def model_episodes(spark: SparkSession, scored: pd.DataFrame, config: AltavizConfig) -> pd.DataFrame:
+    """The model alert episodes the pipeline would open on ``scored`` (the same transforms as
+    07_score), as evaluation episodes."""
+    hours = scored.loc[:, ["compressor_id", "hour_start", PROBABILITY]].rename(
+        columns={PROBABILITY: "failure_probability_72h"}
+    )
+    frame = spark.createDataFrame(hours, "compressor_id string, hour_start timestamp, failure_probability_72h double")
+    levels = to_model_levels(frame, config.predictions)
+    return to_alert_episodes(levels, MODEL_SOURCE).select(*evaluate.EPISODE_COLUMNS).toPandas()
+
+
+def evaluation_table(
+    spark: SparkSession,
+    scored: pd.DataFrame,
+    events: pd.DataFrame,
+    thresholds: pd.DataFrame,
+    config: AltavizConfig,
+    period: tuple,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The comparison of the model's warnings and the threshold alerts on the units and period of
+    ``scored`` (rows with ``failure_probability``, ``rul_hours_predicted`` and the labels)."""
+    p = config.predictions
+    units = set(scored.compressor_id)
+    events = events[events.compressor_id.isin(units)]
+    found = events[events.event_type.isin(["failure", "corrective_repair"])]
+    in_period = found[(found.started_at > period[0]) & (found.started_at <= period[1])]
+    healthy_units = units - set(in_period.compressor_id)
+    healthy_hours = float((scored[FAIL_LABEL] == False).sum())  # noqa: E712  (null = censored, not healthy)
+    common = {
+        "events": events,
+        "healthy_hours": healthy_hours,
+        "healthy_units": healthy_units,
+        "horizon_hours": p.horizon_hours,
+        "lookback_hours": p.rul_cap_hours,
+        "period": period,
+    }
+    sources = {
+        "model": model_episodes(spark, scored, config),
+        "threshold": thresholds[thresholds.compressor_id.isin(units)],
+    }
+    rows, leads = [], []
+    for name, episodes in sources.items():
+        row, lead = evaluate.summarize(name, episodes, **common)
+        rows.append(row)
+        leads.append(lead)
+    table = pd.DataFrame(rows)
+    errors = evaluate.rul_errors(scored)
+    table.loc[table.source == "model", list(errors)] = list(errors.values())
+    return table, pd.concat(leads, ignore_index=True)
+
+
+def train_and_register(
+    hourly: DataFrame, events: DataFrame, episodes: DataFrame, config: AltavizConfig, *, data_source: str
+) -> dict:
+    """Fits on the training split, judges on the test split, logs both to MLflow, registers the
+    model and promotes it if nothing is promoted yet. Returns the evaluation and the version."""
+    p = config.predictions
+    train, test, cut = split(hourly, events, config)
+    train, test = train.toPandas(), test.toPandas()
+    events_pd = events.toPandas()
+    log.info("training on %d hours of %d units before %s; testing on %d units after it",
+             len(train), train.compressor_id.nunique(), cut, test.compressor_id.nunique())  # fmt: skip
+    boosters = fit(train, FEATURE_COLUMNS, fail_label=FAIL_LABEL, rul_label=RUL_LABEL)
+    scored = pd.concat([test, boosters.predict(test)], axis=1)
+    table, leads = evaluation_table(
+        hourly.sparkSession,
+        scored,
+        events_pd,
+        threshold_episodes(episodes),
+        config,
+        (pd.Timestamp(cut), test.hour_start.max()),
+    )
+    version = _log_and_register(boosters, table, leads, config, train=train, test=test, data_source=data_source)
+    if registry.production_version(p.model_name) is None:
+        registry.promote(p.model_name, version)
+    return {"model_name": p.model_name, "model_version": version, "evaluation": table.to_dict("records")}
+
+
+def _log_and_register(
+    boosters: Boosters, table: pd.DataFrame, leads: pd.DataFrame, config: AltavizConfig, *, train, test, data_source
+) -> str:
+    p = config.predictions
+    mlflow.set_experiment(EXPERIMENT)
+    with mlflow.start_run(run_name=f"lightgbm_{p.horizon_hours:g}h") as run, tempfile.TemporaryDirectory() as tmp:
+        mlflow.log_params({
+            "data_source": data_source,
+            "horizon_hours": p.horizon_hours,
+            "rul_cap_hours": p.rul_cap_hours,
+            "train_hours": len(train),
+            "train_units": train.compressor_id.nunique(),
+            "test_units": test.compressor_id.nunique(),
+            "train_positive_hours": int((train[FAIL_LABEL] == True).sum()),  # noqa: E712
+        })  # fmt: skip
+        model_row = table[table.source == "model"].iloc[0]
+        metrics = {k: float(v) for k, v in model_row.items() if k != "source" and pd.notna(v)}
+        mlflow.log_metrics(metrics)
+        folder = Path(tmp)
+        table.to_csv(folder / "evaluation.csv", index=False)
+        leads.to_csv(folder / "lead_times.csv", index=False)
+        mlflow.log_artifact(str(folder / "evaluation.csv"))
+        mlflow.log_artifact(str(folder / "lead_times.csv"))
+        info = mlflow.pyfunc.log_model(
+            artifact_path="model",
+            python_model=FailureModel(),
+            artifacts=save(boosters, folder / "boosters"),
+            registered_model_name=p.model_name,
+            pip_requirements=PIP_REQUIREMENTS,
+        )
+        version = str(info.registered_model_version)
+        client = mlflow.tracking.MlflowClient()
+        # The evaluation travels with the version: visible in the registry (and Fabric's ML model item).
+        client.set_model_version_tag(
+            p.model_name, version, "evaluation", json.dumps(table.to_dict("records"), default=str)
+        )
+        client.set_model_version_tag(p.model_name, version, "mlflow_run_id", run.info.run_id)
+    log.info("registered %s version %s", p.model_name, version)
+    return version
+
+
+def score(features: pd.DataFrame, model, version: str, config: AltavizConfig, scored_at: datetime) -> pd.DataFrame:
+    """Predictions for the rows of ``features``: unit, hour, probability of failing within the
+    horizon, predicted RUL, and which model version said so."""
+    if features.empty:
+        predicted = pd.DataFrame({PROBABILITY: pd.Series(dtype="float64"), RUL: pd.Series(dtype="float64")})
+    else:
+        predicted = model.predict(features.loc[:, list(FEATURE_COLUMNS)])
+    return pd.DataFrame({
+        "compressor_id": features.compressor_id.to_numpy(),
+        "hour_start": features.hour_start.to_numpy(),
+        "failure_probability_72h": predicted[PROBABILITY].to_numpy(),
+        "rul_hours": predicted[RUL].to_numpy(),
+        "model_name": config.predictions.model_name,
+        "model_version": version,
+        "scored_at": scored_at,
+    })  # fmt: skip
+
+
+def evaluate_predictions(
+    predictions: DataFrame, hourly: DataFrame, events: DataFrame, episodes: DataFrame, config: AltavizConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The comparison table over a lakehouse's stored ``gold_predictions`` (e.g. a fleet the model
+    never saw), against its work orders and threshold episodes, over the whole scored period."""
+    p = config.predictions
+    labels = to_labels(hourly, events, horizon_hours=p.horizon_hours, rul_cap_hours=p.rul_cap_hours)
+    scored = (
+        predictions.select(
+            "compressor_id",
+            "hour_start",
+            F.col("failure_probability_72h").alias(PROBABILITY),
+            F.col("rul_hours").alias(RUL),
+        )
+        .join(labels.select("compressor_id", "hour_start", FAIL_LABEL, RUL_LABEL), ["compressor_id", "hour_start"])
+        .toPandas()
+    )
+    period = (scored.hour_start.min(), scored.hour_start.max())
+    return evaluation_table(
+        hourly.sparkSession, scored, events.toPandas(), threshold_episodes(episodes), config, period
+    )
