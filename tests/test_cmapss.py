@@ -106,7 +106,20 @@ def test_small_real_run_through_the_cli_writes_a_rul_per_test_engine(tmp_path):
     out = tmp_path / "fd001.csv"
     result = CliRunner().invoke(
         app,
-        ["benchmark", "cmapss", "--out", str(out), "--data-dir", str(DATA), "--train-units", "6", "--epochs", "1"],
+        [
+            "benchmark",
+            "cmapss",
+            "--out",
+            str(out),
+            "--data-dir",
+            str(DATA),
+            "--train-units",
+            "6",
+            "--epochs",
+            "1",
+            "--members",
+            "1",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "validation RMSE" in result.output and "6 training units" not in result.output

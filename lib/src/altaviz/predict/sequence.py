@@ -46,7 +46,7 @@ class TrainConfig:
     batch_size: int = 256
     learning_rate: float = 1e-3
     max_epochs: int = 40
-    patience: int = 8
+    patience: int = 10  # validation RMSE swings by a few cycles between epochs
     members: int = 1  # >1: an ensemble of differently seeded LSTMs; their mean is the prediction
     seed: int = 0
 
