@@ -14,7 +14,7 @@ $(BIN)/python:
 
 # The wheel, not an editable install: tests and notebooks use exactly what Fabric would install.
 $(VENV)/.altaviz-installed: $(BIN)/python $(LIB_SOURCES)
-	$(BIN)/pip install --quiet './lib[local,dev]'
+	$(BIN)/pip install --quiet './lib[local,dev,predict]'
 	$(BIN)/pip install --quiet --no-deps --force-reinstall ./lib
 	touch $@
 

@@ -424,3 +424,12 @@ def test_environment_yml_pins_the_azure_sql_libraries_like_the_fabric_extra():
     extra = {Requirement(r).name.lower(): Requirement(r) for r in _project()["optional-dependencies"]["fabric"]}
     for name in ("pyodbc", "azure-identity"):
         assert str(pins[name].specifier) == str(extra[name].specifier), name
+
+
+def test_environment_yml_pins_the_rul_lstm_framework_like_the_predict_extra():
+    # Fabric Runtime 2.0 ships no deep-learning framework: Keras and JAX must come from environment.yml.
+    pins = _pip_pins()
+    for line in _project()["optional-dependencies"]["predict"]:
+        req = Requirement(line)
+        assert req.name.lower() in pins, f"environment.yml does not pin {req.name} of the predict extra"
+        assert str(pins[req.name.lower()].specifier) == str(req.specifier), req.name

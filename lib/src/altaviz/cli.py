@@ -19,6 +19,8 @@ app.add_typer(db_app, name="db")
 users_app = typer.Typer(help="Dashboard sign-in accounts in the PostgreSQL serving database.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(fabric_app, name="fabric")
+benchmark_app = typer.Typer(help="Public benchmarks of the predictive models.", no_args_is_help=True)
+app.add_typer(benchmark_app, name="benchmark")
 # Progress lines are never wrapped: a log or CI terminal keeps them one line each.
 console = Console(soft_wrap=True)
 
@@ -217,6 +219,45 @@ def evaluate(
     for row in table.itertuples(index=False):
         out.add_row(*[v if isinstance(v, str) else ("—" if pd.isna(v) else f"{v:.3g}") for v in row])
     console.print(out)
+
+
+@benchmark_app.command("cmapss")
+def benchmark_cmapss(
+    out: Annotated[Path, typer.Option(help="CSV to write: unit,rul for test engines 1-100.")],
+    data_dir: Annotated[Path, typer.Option(help="Folder with train_FD001.txt and test_FD001.txt.")] = Path(
+        "../shared/data/cmapss"
+    ),
+    epochs: Annotated[
+        int | None, typer.Option(min=1, help="Most epochs per member (early stopping ends sooner).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the validation split and of the first member.")] = 0,
+    members: Annotated[int | None, typer.Option(min=1, help="LSTMs in the ensemble (seeds seed, seed+1, ...).")] = None,
+    train_units: Annotated[
+        int | None, typer.Option(min=2, help="Train on the first N training engines only (quick runs).")
+    ] = None,
+) -> None:
+    """NASA C-MAPSS FD001: train the RUL LSTM, print validation RMSE, write a predicted RUL per test engine."""
+    from altaviz.predict.cmapss import config_for, run_benchmark
+
+    for name in ("train_FD001.txt", "test_FD001.txt"):
+        if not (data_dir / name).is_file():
+            console.print(f"[red]missing[/] {data_dir / name} (C-MAPSS FD001; see --data-dir)")
+            raise typer.Exit(2)
+    config = config_for(epochs, seed, members)
+    report = run_benchmark(
+        data_dir, out, config, train_units=train_units, log=lambda m: console.print(m, highlight=False)
+    )
+    console.print(
+        f"validation RMSE {report['val_rmse']:.2f}, MAE {report['val_mae']:.2f} over "
+        f"{report['val_windows']} windows of {len(report['val_units'])} engines (RUL capped at {config.rul_cap:g})",
+        highlight=False,
+    )
+    console.print(
+        f"validation, test protocol (last cycle of engines cut at random): RMSE {report['val_cut_rmse']:.2f}, "
+        f"MAE {report['val_cut_mae']:.2f}, NASA score per engine {report['val_cut_score_per_engine']:.2f}",
+        highlight=False,
+    )
+    console.print(f"wrote {out} (100 test engines) in {report['seconds_total']:.0f} s", highlight=False)
 
 
 @db_app.command("start")

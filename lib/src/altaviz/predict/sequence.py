@@ -1,0 +1,260 @@
+"""Sequence-RUL trainer: windows over each unit's time series, an LSTM ensemble, early stopping on validation.
+
+Data-source agnostic: a unit is a time-ordered feature matrix (cycles of a C-MAPSS engine, hours of a
+compressor's ``gold_hourly_readings``) with, for training, the remaining useful life at each step.
+Everything learned from data (the scaler, the weights, the stopping epoch) is fitted on the training
+units only; validation units only pick the epoch, and never feed the scaler.
+
+Keras 3 runs on the JAX backend (CPU): Fabric Runtime 2.0 has no deep-learning framework and the
+``predict`` extra installs Keras + JAX from PyPI both there and here. Keras is imported lazily so the
+windowing and scaling helpers work without it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class UnitSeries:
+    """One unit's time series: ``features`` is [steps, features] in time order; ``rul`` the steps to failure."""
+
+    unit: int
+    features: np.ndarray
+    rul: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.features.ndim != 2:
+            raise ValueError(f"unit {self.unit}: features must be [steps, features], got {self.features.shape}")
+        if self.rul is not None and len(self.rul) != len(self.features):
+            raise ValueError(f"unit {self.unit}: {len(self.rul)} RUL labels for {len(self.features)} steps")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    window: int = 30
+    rul_cap: float = 125.0  # piecewise-linear target: a healthy unit's RUL is not observable beyond this
+    lstm_units: tuple[int, ...] = (64, 32)
+    dense_units: int = 16
+    dropout: float = 0.2
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    max_epochs: int = 40
+    patience: int = 10  # validation RMSE swings by a few cycles between epochs
+    members: int = 1  # >1: an ensemble of differently seeded LSTMs; their mean is the prediction
+    seed: int = 0
+
+
+def piecewise_rul(rul: np.ndarray, cap: float) -> np.ndarray:
+    """RUL label capped at ``cap``: constant while healthy, then linear down to 0 at failure."""
+    return np.minimum(np.asarray(rul, dtype=np.float64), cap)
+
+
+class MinMaxScaler:
+    """Per-feature min-max scaling to [0, 1] on the rows of the units it is fitted on."""
+
+    def __init__(self) -> None:
+        self.min_: np.ndarray | None = None
+        self.span_: np.ndarray | None = None
+
+    def fit(self, units: Sequence[UnitSeries]) -> MinMaxScaler:
+        rows = np.concatenate([u.features for u in units])
+        self.min_ = rows.min(axis=0)
+        span = rows.max(axis=0) - self.min_
+        self.span_ = np.where(span > 0, span, 1.0)  # a constant feature maps to 0, not to NaN
+        return self
+
+    def transform(self, features: np.ndarray) -> np.ndarray:
+        if self.min_ is None:
+            raise RuntimeError("MinMaxScaler.transform before fit")
+        # Not clipped: a unit outside the training range (the point of a degradation signal) stays outside.
+        return ((features - self.min_) / self.span_).astype(np.float32)
+
+    def transform_units(self, units: Sequence[UnitSeries]) -> list[UnitSeries]:
+        return [UnitSeries(u.unit, self.transform(u.features), u.rul) for u in units]
+
+
+def _pad_front(features: np.ndarray, window: int) -> np.ndarray:
+    """Repeats the first step in front of a series shorter than ``window`` (a unit seen only briefly)."""
+    short = window - len(features)
+    return np.concatenate([np.repeat(features[:1], short, axis=0), features]) if short > 0 else features
+
+
+def make_windows(units: Sequence[UnitSeries], window: int, cap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every window of ``window`` steps within one unit, labelled with the capped RUL at its last step.
+
+    Returns X [n, window, features], y [n] and the unit of each window. Windows never span two units;
+    a unit shorter than ``window`` gives one front-padded window.
+    """
+    xs, ys, ids = [], [], []
+    for u in units:
+        if u.rul is None:
+            raise ValueError(f"unit {u.unit} has no RUL labels to train on")
+        feats = _pad_front(u.features, window)
+        rul = piecewise_rul(np.concatenate([np.full(len(feats) - len(u.rul), u.rul[0]), u.rul]), cap)
+        view = np.lib.stride_tricks.sliding_window_view(feats, window, axis=0)  # [n, features, window]
+        xs.append(view.transpose(0, 2, 1))
+        ys.append(rul[window - 1 :])
+        ids.append(np.full(len(view), u.unit))
+    return (
+        np.concatenate(xs).astype(np.float32),
+        np.concatenate(ys).astype(np.float32),
+        np.concatenate(ids),
+    )
+
+
+def last_windows(units: Sequence[UnitSeries], window: int) -> np.ndarray:
+    """Each unit's most recent ``window`` steps (front-padded if shorter): what a prediction 'now' sees."""
+    return np.stack([_pad_front(u.features, window)[-window:] for u in units]).astype(np.float32)
+
+
+def split_units(units: Sequence[int], val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Disjoint train / validation unit lists: a split by unit, never by row, so no unit is in both."""
+    ids = sorted(set(int(u) for u in units))
+    n_val = max(1, round(len(ids) * val_fraction)) if len(ids) > 1 else 0
+    val = sorted(np.random.default_rng(seed).choice(ids, size=n_val, replace=False).tolist())
+    return [u for u in ids if u not in set(val)], val
+
+
+def rmse(pred: np.ndarray, true: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.asarray(pred) - np.asarray(true)) ** 2)))
+
+
+def nasa_score(pred: np.ndarray, true: np.ndarray) -> float:
+    """PHM08 score: late predictions (pred > true) cost more than early ones."""
+    d = np.asarray(pred, dtype=np.float64) - np.asarray(true, dtype=np.float64)
+    return float(np.sum(np.where(d < 0, np.exp(-d / 13.0) - 1, np.exp(d / 10.0) - 1)))
+
+
+def _keras():
+    # The backend is fixed at Keras' first import; everything here is pinned and tested on JAX.
+    if "keras" in sys.modules and os.environ.get("KERAS_BACKEND", "jax") != "jax":
+        raise RuntimeError(f"keras is already imported with KERAS_BACKEND={os.environ['KERAS_BACKEND']}; need jax")
+    os.environ["KERAS_BACKEND"] = "jax"
+    import keras
+
+    return keras
+
+
+def build_model(n_features: int, config: TrainConfig):
+    """Stacked LSTM (64 → 32 by default) + a small dense head; the output is RUL / cap."""
+    keras = _keras()
+    layers = [keras.Input(shape=(config.window, n_features))]
+    for i, units in enumerate(config.lstm_units):
+        layers.append(keras.layers.LSTM(units, return_sequences=i < len(config.lstm_units) - 1))
+        layers.append(keras.layers.Dropout(config.dropout))
+    layers += [keras.layers.Dense(config.dense_units, activation="relu"), keras.layers.Dense(1)]
+    model = keras.Sequential(layers)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
+    return model
+
+
+@dataclass
+class SequenceRulModel:
+    """A fitted scaler and an ensemble of LSTMs; predicts capped RUL, in the units' own time steps."""
+
+    config: TrainConfig
+    scaler: MinMaxScaler
+    members: list = field(default_factory=list)
+
+    def predict_windows(self, x: np.ndarray) -> np.ndarray:
+        """X already scaled and windowed → mean of the members, clipped to [0, cap]."""
+        preds = [m.predict(x, batch_size=1024, verbose=0).reshape(-1) for m in self.members]
+        return np.clip(np.mean(preds, axis=0) * self.config.rul_cap, 0.0, self.config.rul_cap)
+
+    def predict_last(self, units: Sequence[UnitSeries]) -> np.ndarray:
+        """Capped RUL of each unit at its last step."""
+        return self.predict_windows(last_windows(self.scaler.transform_units(units), self.config.window))
+
+
+def prepare(
+    train: Sequence[UnitSeries], val: Sequence[UnitSeries], config: TrainConfig
+) -> tuple[MinMaxScaler, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The scaler fitted on ``train`` only, then (X, y) windows of both sets scaled by it."""
+    if set(u.unit for u in train) & set(u.unit for u in val):
+        raise ValueError("a unit is in both the training and the validation set")
+    scaler = MinMaxScaler().fit(train)
+    x_tr, y_tr, _ = make_windows(scaler.transform_units(train), config.window, config.rul_cap)
+    x_va, y_va, _ = make_windows(scaler.transform_units(val), config.window, config.rul_cap)
+    return scaler, (x_tr, y_tr), (x_va, y_va)
+
+
+def fit_sequence_rul(
+    train: Sequence[UnitSeries],
+    val: Sequence[UnitSeries],
+    config: TrainConfig = TrainConfig(),
+    log: Callable[[str], None] = print,
+) -> tuple[SequenceRulModel, dict]:
+    """Fits the scaler on ``train`` only, then ``config.members`` LSTMs, each early-stopped on ``val``.
+
+    Returns the model and a report: validation RMSE / MAE / NASA score over all validation windows,
+    each member's best epoch, windows and seconds.
+    """
+    keras = _keras()
+    scaler, (x_tr, y_tr), (x_va, y_va) = prepare(train, val, config)
+    log(f"{len(train)} training units ({len(x_tr)} windows), {len(val)} validation units ({len(x_va)} windows)")
+    model = SequenceRulModel(config, scaler)
+    started = time.monotonic()
+    report: dict = {"config": asdict(config), "members": []}
+    for k in range(config.members):
+        seed = config.seed + k
+        keras.utils.set_random_seed(seed)  # Python, NumPy and JAX: same seed, same weights and shuffles
+        net = build_model(x_tr.shape[2], config)
+        stop = keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config.patience, restore_best_weights=True, mode="min"
+        )
+        hist = net.fit(
+            x_tr,
+            y_tr / config.rul_cap,  # a target in [0, 1] trains faster than raw cycles
+            validation_data=(x_va, y_va / config.rul_cap),
+            epochs=config.max_epochs,
+            batch_size=config.batch_size,
+            shuffle=True,
+            verbose=0,
+            callbacks=[stop, _Progress(log, k, config, started)],
+        )
+        val_loss = hist.history["val_loss"]
+        best = int(np.argmin(val_loss))
+        member_rmse = float(np.sqrt(val_loss[best])) * config.rul_cap
+        report["members"].append({"seed": seed, "best_epoch": best + 1, "val_rmse": member_rmse})
+        log(f"member {k + 1}/{config.members} (seed {seed}): best epoch {best + 1}, validation RMSE {member_rmse:.2f}")
+        model.members.append(net)
+    pred = model.predict_windows(x_va)
+    report.update(
+        val_rmse=rmse(pred, y_va),
+        val_mae=float(np.mean(np.abs(pred - y_va))),
+        val_score=nasa_score(pred, y_va),
+        train_windows=len(x_tr),
+        val_windows=len(x_va),
+        seconds=time.monotonic() - started,
+    )
+    return model, report
+
+
+def _progress_callback_base():
+    return _keras().callbacks.Callback
+
+
+class _Progress:
+    """Keras callback (created lazily so keras stays optional): one line per epoch with elapsed time."""
+
+    def __new__(cls, log, member, config, started):
+        base = _progress_callback_base()
+
+        class Progress(base):
+            def on_epoch_end(self, epoch, logs=None):
+                logs = logs or {}
+                log(
+                    f"member {member + 1}/{config.members} epoch {epoch + 1}/{config.max_epochs}: "
+                    f"train RMSE {np.sqrt(logs.get('loss', np.nan)) * config.rul_cap:.2f}, "
+                    f"validation RMSE {np.sqrt(logs.get('val_loss', np.nan)) * config.rul_cap:.2f} "
+                    f"({time.monotonic() - started:.0f} s)"
+                )
+
+        return Progress()

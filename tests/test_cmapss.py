@@ -1,0 +1,138 @@
+"""C-MAPSS FD001 through the sequence-RUL trainer: file format, windows, splits, scaling, a real small run."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from altaviz.cli import app
+from altaviz.predict.cmapss import COLUMNS, informative_sensors, read_cmapss, to_units
+from altaviz.predict.sequence import (
+    MinMaxScaler,
+    TrainConfig,
+    UnitSeries,
+    last_windows,
+    make_windows,
+    prepare,
+    split_units,
+)
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmapss"
+needs_data = pytest.mark.skipif(not (DATA / "train_FD001.txt").is_file(), reason=f"C-MAPSS FD001 not in {DATA}")
+
+
+def _unit(unit: int, steps: int, n_features: int = 3) -> UnitSeries:
+    # Feature 0 is the unit id, feature 1 the step: a window that mixes units or reorders steps shows.
+    t = np.arange(steps, dtype=np.float64)
+    feats = np.column_stack([np.full(steps, unit), t, *(np.sin(t + k) for k in range(n_features - 2))])
+    return UnitSeries(unit, feats, (steps - 1 - t))
+
+
+def test_reads_the_26_column_format_sorted_by_unit_and_cycle(tmp_path):
+    rows = [[2, 1, *range(24)], [1, 2, *range(24)], [1, 1, *range(24)]]
+    f = tmp_path / "train_FD001.txt"
+    f.write_text("\n".join(" ".join(str(v) for v in r) + "  " for r in rows) + "\n")  # NASA's trailing blanks
+    got = read_cmapss(f)
+    assert got.shape == (3, 26) and len(COLUMNS) == 26
+    assert got[:, :2].tolist() == [[1, 1], [1, 2], [2, 1]]
+    f.write_text("1 1 0.5\n")
+    with pytest.raises(ValueError, match="columns"):
+        read_cmapss(f)
+
+
+@needs_data
+def test_fd001_files_units_and_informative_sensors():
+    train, test = read_cmapss(DATA / "train_FD001.txt"), read_cmapss(DATA / "test_FD001.txt")
+    assert train.shape == (20631, 26) and test.shape == (13096, 26)
+    assert set(np.unique(train[:, 0])) == set(np.unique(test[:, 0])) == set(range(1, 101))
+    sensors = informative_sensors(train)
+    assert [int(s.split("_")[1]) for s in sensors] == [2, 3, 4, 7, 8, 9, 11, 12, 13, 14, 15, 17, 20, 21]
+    engines = to_units(train, sensors, run_to_failure=True)
+    e1 = engines[0]
+    assert e1.features.shape == (192, 14) and e1.rul[0] == 191 and e1.rul[-1] == 0
+    # Test engines have no labels: make_windows refuses them, so none can reach training.
+    tests = to_units(test, sensors, run_to_failure=False)
+    assert all(u.rul is None for u in tests)
+    with pytest.raises(ValueError, match="no RUL labels"):
+        make_windows(tests[:1], 30, 125)
+
+
+def test_windows_shapes_cap_and_no_window_spans_two_units():
+    units = [_unit(1, 40), _unit(2, 200), _unit(3, 10)]
+    x, y, ids = make_windows(units, window=30, cap=125)
+    assert x.shape == ((40 - 29) + (200 - 29) + 1, 30, 3) and y.shape == ids.shape == (len(x),)
+    assert y.max() == 125 and y.min() == 0
+    np.testing.assert_array_equal(x[:, :, 0], ids[:, None] * np.ones((1, 30)))  # one unit per window
+    steps = x[ids == 2][:, :, 1]
+    assert (np.diff(steps, axis=1) == 1).all()  # consecutive steps in time order
+    # Label = capped RUL at the window's last step; for unit 2 the cap binds early, then it's linear.
+    np.testing.assert_array_equal(y[ids == 2], np.minimum(199 - steps[:, -1], 125))
+    # The 10-step unit gives one window, front-padded with its first step.
+    short = x[ids == 3][0]
+    assert (short[:20, 1] == 0).all() and short[20:, 1].tolist() == list(range(10))
+    assert y[ids == 3].tolist() == [0]
+    last = last_windows(units, 30)
+    assert last.shape == (3, 30, 3) and last[1, -1, 1] == 199 and last[1, 0, 1] == 170
+
+
+def test_validation_split_is_by_unit_disjoint_and_deterministic():
+    ids = list(range(1, 101))
+    train, val = split_units(ids, 0.2, seed=0)
+    assert len(val) == 20 and not set(train) & set(val) and sorted(train + val) == ids
+    assert split_units(ids, 0.2, seed=0) == (train, val)
+    assert split_units(ids, 0.2, seed=1)[1] != val
+
+
+def test_scaler_is_fitted_on_training_units_only():
+    train, val = [_unit(1, 50), _unit(2, 60)], [_unit(3, 300)]
+    scaler, (x_tr, _), (x_va, _) = prepare(train, val, TrainConfig(window=30))
+    rows = np.concatenate([u.features for u in train])
+    np.testing.assert_allclose(scaler.min_, rows.min(axis=0))
+    np.testing.assert_allclose(scaler.min_ + scaler.span_, rows.max(axis=0))
+    assert x_tr.min() >= 0 and x_tr.max() <= 1
+    assert x_va[:, :, 1].max() > 1  # a validation unit outside the training range stays outside
+    constant = MinMaxScaler().fit([UnitSeries(1, np.ones((5, 2)))])
+    assert np.isfinite(constant.transform(np.ones((1, 2)))).all()
+    with pytest.raises(ValueError, match="both"):
+        prepare(train, [_unit(2, 60)], TrainConfig())
+
+
+@needs_data
+def test_small_real_run_through_the_cli_writes_a_rul_per_test_engine(tmp_path):
+    out = tmp_path / "fd001.csv"
+    result = CliRunner().invoke(
+        app,
+        [
+            "benchmark",
+            "cmapss",
+            "--out",
+            str(out),
+            "--data-dir",
+            str(DATA),
+            "--train-units",
+            "6",
+            "--epochs",
+            "1",
+            "--members",
+            "1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "validation RMSE" in result.output and "6 training units" not in result.output
+    assert "5 training units" in result.output and "1 validation units" in result.output
+    with out.open() as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["unit"]) for r in rows] == list(range(1, 101))
+    rul = np.array([float(r["rul"]) for r in rows])
+    assert np.isfinite(rul).all() and (rul >= 0).all() and (rul <= 125).all()
+
+
+def test_missing_data_dir_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(
+        app, ["benchmark", "cmapss", "--out", str(tmp_path / "x.csv"), "--data-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 2 and "train_FD001.txt" in result.output
