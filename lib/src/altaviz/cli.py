@@ -22,6 +22,10 @@ app.add_typer(fabric_app, name="fabric")
 # Progress lines are never wrapped: a log or CI terminal keeps them one line each.
 console = Console(soft_wrap=True)
 
+# Exit codes of `altaviz run`: 0 completed (quarantined rows are reported, not an error), 1 a step
+# failed, 2 the pipeline definition is invalid, 3 another run holds the lock, 4 completed but landed
+# files were rejected whole (listed in Tables/bronze_rejected_files).
+EXIT_REJECTED_INPUT = 4
 DEFAULT_PIPELINE = Path("pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json")
 
 
@@ -72,6 +76,24 @@ def _print_summary(result: Any, home: Path) -> None:
             f"alert episodes: {gold.get('alert_episodes', 0)} "
             f"(critical {gold.get('critical_episodes', 0)}, active {gold.get('active_episodes', 0)})"
         )
+    rules = {rule: n for rule, n in (silver.get("rules") or {}).items() if n and rule != "reading_gap"}
+    if rules:
+        console.print("quarantined rows per rule: " + ", ".join(f"{r} {n}" for r, n in sorted(rules.items())))
+    rejected = exits.get("02_bronze", {}).get("rejected") or {}
+    if rejected:
+        console.print(
+            f"[yellow]rejected files this run: {sum(rejected.values())} ("
+            + ", ".join(f"{reason} {n}" for reason, n in sorted(rejected.items()))
+            + ") — see Tables/bronze_rejected_files[/]"
+        )
+
+
+def rejected_files(result: Any) -> int:
+    """Files 02_bronze rejected whole in this run."""
+    for a in result.activities:
+        if a.name == "02_bronze":
+            return int((a.exit_value or {}).get("rejected_files", 0))
+    return 0
 
 
 @app.command()
@@ -120,6 +142,8 @@ def run(
     if not result.succeeded:
         raise typer.Exit(1)
     _first_operator(home)
+    if rejected_files(result):
+        raise typer.Exit(EXIT_REJECTED_INPUT)
 
 
 def _first_operator(home: Path) -> None:

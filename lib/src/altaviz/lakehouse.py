@@ -84,6 +84,26 @@ def read_text(spark: SparkSession, path: str) -> str | None:
         stream.close()
 
 
+def list_files(spark: SparkSession, folder: str) -> list[tuple[str, int, int]]:
+    """Every file under ``folder`` (any depth) as (path, size in bytes, modification time in epoch
+    milliseconds), through Hadoop's file system; files and folders whose name starts with ``_`` or
+    ``.`` (markers, checksums, hidden uploads) are left out, as Spark's readers leave them out."""
+    fs, hadoop_path = _filesystem(spark, folder)
+    if not fs.exists(hadoop_path):
+        return []
+    root = str(fs.makeQualified(hadoop_path).toUri().getPath()).rstrip("/")
+    found = []
+    files = fs.listFiles(hadoop_path, True)
+    while files.hasNext():
+        status = files.next()
+        path = status.getPath()
+        inside = str(path.toUri().getPath())[len(root) :].strip("/").split("/")
+        if any(part.startswith(("_", ".")) for part in inside):
+            continue
+        found.append((str(path), int(status.getLen()), int(status.getModificationTime())))
+    return found
+
+
 def write_text(spark: SparkSession, path: str, text: str) -> None:
     """Writes a small text file whole (through a temporary name, so readers never see half of it)."""
     fs, hadoop_path = _filesystem(spark, path)
@@ -282,6 +302,23 @@ def merge(
         result.deleted,
     )
     return result
+
+
+def delete_keys(keys: DataFrame, lakehouse: Lakehouse, name: str, key: tuple[str, ...]) -> int:
+    """Deletes the rows whose ``key`` is in ``keys``; returns how many."""
+    spark = keys.sparkSession
+    before = _log_version(spark, lakehouse.table_path(name))
+    (
+        DeltaTable.forPath(spark, lakehouse.table_path(name))
+        .alias("t")
+        .merge(keys.alias("s"), _key_condition(key))
+        .whenMatchedDelete()
+        .execute()
+    )
+    after = _log_version(spark, lakehouse.table_path(name))
+    if after == before:
+        return 0
+    return int(_commit_metrics(spark, lakehouse.table_path(name), after).get("numTargetRowsDeleted", 0))
 
 
 def _key_condition(key: tuple[str, ...]) -> Column:
