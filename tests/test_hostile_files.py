@@ -89,6 +89,13 @@ def test_each_kind_ends_in_its_declared_outcome(landed):
             ok = not len(mine) and len(in_silver) == outcome[1] and held.empty
         elif outcome[0] == "quarantined":
             ok = not len(mine) and got["rules"] == outcome[1] and len(in_silver) == outcome[2]
+        elif outcome[0] == "empty":  # readable, no rows: nothing lost, listed as empty, not rejected
+            ledger = final["bronze_landed_files"]
+            ok = (
+                rows.empty
+                and not len(mine)
+                and list(ledger[ledger.source_file.str.endswith(str(kind.path))].outcome) == ["empty"]
+            )
         else:  # ignored: never listed, never read
             ok = (
                 rows.empty

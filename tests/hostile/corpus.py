@@ -1,7 +1,8 @@
 """Hostile deliveries: each kind of bad file a field gateway lands, built with pyarrow/pandas,
 with the outcome it must end in declared next to it.
 
-Outcomes: ``("rejected", reason prefix)`` — the file is rejected whole into bronze_rejected_files;
+Outcomes: ``("empty",)`` — readable, no rows, listed as empty (not rejected); ``("ignored",)`` — not a
+delivery (never listed); ``("rejected", reason prefix)`` — the file is rejected whole into bronze_rejected_files;
 ``("silver", n)`` — all n rows reach silver; ``("quarantined", {rule: n}, accepted)`` — n rows
 quarantined under each rule, ``accepted`` rows reach silver.
 
@@ -31,6 +32,7 @@ SENSORS = (
 )
 HEALTHY = (2.5, 250.0, 60.0, 1000.0, 1200.0, 9000.0)
 DAY = datetime(2026, 1, 1, tzinfo=UTC)
+UTC_MICROS = pa.timestamp("us", tz="UTC")
 
 
 @dataclass
@@ -51,7 +53,7 @@ def readings(unit: str, start: datetime, n: int = 6, seed: int = 0) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def _parquet(df: pd.DataFrame, path: Path, ts_type: pa.DataType | None = pa.timestamp("us", tz="UTC")) -> Path:
+def _parquet(df: pd.DataFrame, path: Path, ts_type: pa.DataType | None = UTC_MICROS) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(df, preserve_index=False)
     i = table.schema.get_field_index("timestamp")
@@ -121,7 +123,7 @@ def land_corpus(raw: Path, good_file: Path) -> list[Kind]:
 
     add(
         "zero-row Parquet",
-        ("rejected", "empty: the file holds no rows"),
+        ("empty",),  # readable, no rows: nothing lost, listed in bronze_landed_files as empty
         _parquet(readings("COMP-003", hour(0)).iloc[0:0], sr / "gw-zero/part-0.parquet"),
     )
 

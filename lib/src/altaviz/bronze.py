@@ -299,7 +299,12 @@ def to_typed_rows(raw: DataFrame, plan: LandingPlan, target: StructType, keep_un
 class LandingResult:
     rows: int = 0
     files: int = 0
+    empty: int = 0
     rejected: dict[str, str] = field(default_factory=dict)  # path → reason
+
+
+def _outcome(path: str, rejected: dict[str, str], empty: set[str]) -> str:
+    return "rejected" if path in rejected else "empty" if path in empty else "ingested"
 
 
 def root_cause(err: Exception) -> str:
@@ -382,10 +387,18 @@ def _checkpoint(df: DataFrame) -> DataFrame:
 
 
 def land_new_files(
-    spark: SparkSession, lh: Lakehouse, source: str, folder: str, table: str, run_id: str
+    spark: SparkSession,
+    lh: Lakehouse,
+    source: str,
+    folder: str,
+    table: str,
+    run_id: str,
+    reject_duplicates: bool = True,
 ) -> LandingResult:
     """Lands every new file under ``folder`` into ``table``; rejected files go to
     ``bronze_rejected_files`` with the reason; every file is then listed in ``bronze_landed_files``.
+    ``reject_duplicates`` False: a registry snapshot delivered again unchanged is normal, not a
+    duplicate delivery (silver takes the newest version of each entry).
 
     Safe to rerun after a crash at any point: a file already in ``table`` is not appended again,
     one already in ``bronze_rejected_files`` is not recorded again."""
@@ -399,12 +412,16 @@ def land_new_files(
     result = LandingResult()
     if not files:
         return result
-    rejected = {r["source_file"]: r["reason"] for r in to_duplicate_reasons(new, landed).collect()}
+    duplicates = to_duplicate_reasons(new, landed).collect() if reject_duplicates else []
+    rejected = {r["source_file"]: r["reason"] for r in duplicates}
     plans, unplanned = plan_files(spark, [f for f in files if f["source_file"] not in rejected], target)
     rejected |= unplanned
     typed, unreadable = read_planned(spark, plans, {f["source_file"]: f["file_format"] for f in files}, target, keep)
     rejected |= unreadable
     rows_by_file: dict[str, int] = {}
+    # Readable, with columns that fit, and no rows (e.g. a writer's empty part file): nothing is
+    # lost, so it is listed as "empty", not rejected.
+    empty: set[str] = set()
     if typed is not None:
         per_file = typed.groupBy("_source_file").agg(
             F.count(F.lit(1)).alias("n"), F.count(F.lit(None) if keep else "_unparsed_check").alias("bad")
@@ -417,7 +434,7 @@ def land_new_files(
                 )
         for path in plans:
             if path not in rejected and not rows_by_file.get(path):
-                rejected[path] = "empty: the file holds no rows"
+                empty.add(path)
         already = lakehouse.read(spark, lh, table).select("_source_file").distinct()
         rows = (
             typed.filter(~F.col("_source_file").isin(list(rejected)))
@@ -443,15 +460,16 @@ def land_new_files(
             f["size_bytes"],
             f["modified_at"],
             f["content_sha256"] or "",
-            "rejected" if f["source_file"] in rejected else "ingested",
+            _outcome(f["source_file"], rejected, empty),
             0 if f["source_file"] in rejected else rows_by_file.get(f["source_file"], 0),
-            rejected.get(f["source_file"]) or (plans[f["source_file"]].note or None),
+            rejected.get(f["source_file"])
+            or ("the file holds no rows" if f["source_file"] in empty else plans[f["source_file"]].note or None),
             run_id,
             now,
         )
         for f in files
     ]
     lakehouse.append(spark.createDataFrame(ledger, BRONZE_LANDED_FILES), lh, "bronze_landed_files")
-    result.files = len(files)
+    result.files, result.empty = len(files), len(empty)
     result.rejected = rejected
     return result

@@ -176,7 +176,7 @@ def _first_operator(home: Path) -> None:
 
 @app.command()
 def ingest(
-    every: Annotated[int, typer.Option(min=1, help="Seconds between micro-batches.")] = 60,
+    every: Annotated[int, typer.Option(min=1, help="Seconds between landings of new files.")] = 60,
     home: Annotated[Path | None, typer.Option(help="State folder (default $ALTAVIZ_HOME or ./.altaviz).")] = None,
 ) -> None:
     """Keep ingesting newly landed raw files into bronze (02_bronze with continuous_seconds); Ctrl-C stops."""
@@ -188,7 +188,7 @@ def ingest(
     if home is not None:
         os.environ["ALTAVIZ_HOME"] = str(home.resolve())
     run_id = runtime.resolve_run_id("")
-    # It shares 02_bronze's stream checkpoint, so it holds the state folder like a pipeline run.
+    # It shares 02_bronze's landed-files ledger, so it holds the state folder like a pipeline run.
     try:
         with exclusive_run(runtime.state_home().resolve(), run_id):
             console.print(f"ingesting {runtime.lakehouse_root()}/Files/raw every {every} s; Ctrl-C stops")

@@ -62,8 +62,15 @@ RAW_SOURCES = {
     "compressors": (RAW_COMPRESSORS, "bronze_compressors"),
     "maintenance_events": (RAW_MAINTENANCE_EVENTS, "bronze_maintenance_events"),
 }
+# Sources delivered as whole snapshots, again and again (the same bytes are no duplicate delivery).
+REGISTRY_SNAPSHOTS = ("stations", "compressors")
 # Sensor readings delivered as CSV (header row; columns as in raw/sensor_readings) land here.
 CSV_READINGS = "sensor_readings_csv"
+# Every landing folder under Files/raw and the bronze table it feeds.
+LANDING_FOLDERS = {
+    **{source: table for source, (_, table) in RAW_SOURCES.items()},
+    CSV_READINGS: RAW_SOURCES["sensor_readings"][1],
+}
 FLEET_MANIFEST = "simulator/fleet.json"
 
 
@@ -276,24 +283,25 @@ def run_bronze(
         rejected: dict[str, str] = {}
         while True:
             with progress.phase(spark, "02_bronze", "landing new files") as ingesting:
-                for source, (_, table) in RAW_SOURCES.items():
-                    landed = bronze.land_new_files(spark, lh, source, lh.files_path(f"raw/{source}"), table, run_id)
+                for folder, table in LANDING_FOLDERS.items():
+                    landed = bronze.land_new_files(
+                        spark,
+                        lh,
+                        folder,
+                        lh.files_path(f"raw/{folder}"),
+                        table,
+                        run_id,
+                        reject_duplicates=folder not in REGISTRY_SNAPSHOTS,
+                    )
                     summary[table] = summary.get(table, 0) + landed.rows
                     rejected |= landed.rejected
                     log.info(
-                        "%s: %d new files, %d rows, %d rejected", table, landed.files, landed.rows, len(landed.rejected)
+                        "%s: %d new files, %d rows, %d rejected",
+                        folder,
+                        landed.files,
+                        landed.rows,
+                        len(landed.rejected),
                     )
-                # CSV deliveries have a folder of their own (the common gateway format).
-                csv = bronze.land_new_files(
-                    spark,
-                    lh,
-                    "sensor_readings_csv",
-                    lh.files_path(f"raw/{CSV_READINGS}"),
-                    "bronze_sensor_readings",
-                    run_id,
-                )
-                summary["bronze_sensor_readings"] += csv.rows
-                rejected |= csv.rejected
                 ingesting.rows = sum(v for v in summary.values() if isinstance(v, int))
             if not continuous_seconds:
                 break

@@ -118,7 +118,7 @@ BRONZE_LANDED_FILES = StructType(
         StructField("size_bytes", LongType(), False),
         StructField("modified_at", TimestampType(), False),
         StructField("content_sha256", StringType(), False),
-        StructField("outcome", StringType(), False),  # ingested | rejected
+        StructField("outcome", StringType(), False),  # ingested | empty (readable, no rows) | rejected
         StructField("rows", LongType(), False),
         StructField("note", StringType()),  # why rejected, or what was normalised (columns ignored, …)
         StructField("_ingest_run_id", StringType(), False),
