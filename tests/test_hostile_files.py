@@ -165,3 +165,29 @@ def test_a_rerun_changes_nothing(landed):
         assert len(third[table]) == len(second[table]), table
     assert landed["summaries"][2]["bronze"]["rejected_files"] == 0
     assert landed["summaries"][2]["bronze"]["bronze_sensor_readings"] == 0
+
+
+def test_altaviz_run_exits_4_when_files_were_rejected_and_0_when_rows_were_only_quarantined(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from typer.testing import CliRunner
+
+    from altaviz import cli, runner
+
+    def result_with(rejected: int):
+        bronze = {"rejected_files": rejected, "rejected": {"unreadable": rejected} if rejected else {}}
+        silver = {"quarantined": 3, "rules": {"unparseable_value": 3}}
+        activities = [
+            SimpleNamespace(name=n, status="succeeded", seconds=1.0, error=None, exit_value=v)
+            for n, v in (("02_bronze", bronze), ("03_silver", silver))
+        ]
+        return SimpleNamespace(run_id="r", succeeded=True, activities=activities)
+
+    monkeypatch.setattr(cli, "_first_operator", lambda home: None)
+    for rejected, code in ((0, 0), (2, cli.EXIT_REJECTED_INPUT)):
+        monkeypatch.setattr(runner, "run_pipeline", lambda *a, r=rejected, **k: result_with(r))
+        out = CliRunner().invoke(cli.app, ["run", "--home", str(tmp_path)])
+        assert out.exit_code == code, out.output
+        assert "unparseable_value 3" in out.output
+        assert ("rejected files this run: 2 (unreadable 2)" in out.output) == bool(rejected)
+    assert cli.EXIT_REJECTED_INPUT == 4
