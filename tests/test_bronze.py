@@ -105,3 +105,15 @@ def test_an_unreadable_or_empty_file_is_rejected_with_its_reason_and_good_files_
     again = jobs.run_bronze(spark, run_id="r2", lakehouse_root=lh.root)  # nothing new: nothing recounted
     assert again["bronze_sensor_readings"] == 0 and again["rejected_files"] == 0
     assert lakehouse.read(spark, lh, "bronze_rejected_files").count() == 1
+
+
+def test_a_bronze_table_from_before_unparsed_values_gains_the_column(spark, tmp_path):
+    lh = Lakehouse(str(tmp_path / "lh"))
+    row = ("COMP-001", None, 2.0, 250.0, 60.0, 1000.0, 1200.0, 9000.0, "r-0", "f", None, "old")
+    old = "compressor_id string, timestamp timestamp, vibration_mms double, discharge_temp_f double, "
+    old += "suction_pressure_psi double, discharge_pressure_psi double, horsepower double, gas_flow_mcf double, "
+    old += "_record_id string, _source_file string, _ingested_at timestamp, _ingest_run_id string"
+    spark.createDataFrame([row], old).write.format("delta").save(lh.table_path("bronze_sensor_readings"))
+    lakehouse.ensure_table(spark, lh, "bronze_sensor_readings")
+    table = lakehouse.read(spark, lh, "bronze_sensor_readings")
+    assert "_unparsed_values" in table.columns and table.first()["_unparsed_values"] is None

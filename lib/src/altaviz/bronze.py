@@ -405,13 +405,16 @@ def land_new_files(
     target_full: StructType = TABLES[table].schema
     keep = UNPARSED in target_full.fieldNames()
     target = StructType([f for f in target_full.fields if f.name not in (*INGEST_METADATA, UNPARSED)])
+    result = LandingResult()
+    listed = list_landed_files(spark, folder)
+    if listed.isEmpty():  # a local frame: no Spark job
+        return result
     landed = lakehouse.read(spark, lh, "bronze_landed_files")
-    new = new_files(list_landed_files(spark, folder), landed)
+    new = new_files(listed, landed.filter(F.col("source") == source)).localCheckpoint(eager=True)
+    if new.isEmpty():  # the usual rerun: no file content is read
+        return result
     new = with_content_hash(spark, new).localCheckpoint(eager=True)
     files = [r.asDict() for r in new.collect()]
-    result = LandingResult()
-    if not files:
-        return result
     duplicates = to_duplicate_reasons(new, landed).collect() if reject_duplicates else []
     rejected = {r["source_file"]: r["reason"] for r in duplicates}
     plans, unplanned = plan_files(spark, [f for f in files if f["source_file"] not in rejected], target)

@@ -137,7 +137,9 @@ def ensure_table(spark: SparkSession, lakehouse: Lakehouse, name: str) -> DeltaT
     """The table, created from its catalog entry (schema, partitioning, properties) if missing."""
     path = lakehouse.table_path(name)
     if DeltaTable.isDeltaTable(spark, path):
-        return DeltaTable.forPath(spark, path)
+        table = DeltaTable.forPath(spark, path)
+        _add_declared_columns(spark, path, TABLES[name].schema, table.toDF().schema)
+        return table
     spec = TABLES[name]
     builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(spec.schema).comment(spec.description)
     if spec.partition_by:
@@ -146,6 +148,16 @@ def ensure_table(spark: SparkSession, lakehouse: Lakehouse, name: str) -> DeltaT
         builder = builder.property(key, value)
     log.info("created Tables/%s", name)
     return builder.execute()
+
+
+def _add_declared_columns(spark: SparkSession, path: str, declared: StructType, actual: StructType) -> None:
+    """A table created before a nullable column was declared (e.g. ``_unparsed_values``) gains it,
+    null in its existing rows, so writers that carry it can append."""
+    missing = [f for f in declared.fields if f.name not in actual.fieldNames() and f.nullable]
+    if missing:
+        columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
+        spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({columns})")
+        log.info("added %s to %s", [f.name for f in missing], path)
 
 
 def table_properties(spec: TableSpec) -> dict[str, str]:
