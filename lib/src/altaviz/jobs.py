@@ -3,7 +3,7 @@
 Each reads through ``lakehouse``, calls pure transforms, writes through ``lakehouse``, records
 its step in ``ops_run_steps`` and returns a small summary that becomes the notebook exit value.
 
-Runs are incremental. Bronze ingests the files it has not seen (a file stream with a checkpoint),
+Runs are incremental. Bronze lands the files it has not seen (listed in ``bronze_landed_files``),
 silver judges the bronze rows it has not judged (a Delta stream over bronze), gold recomputes the
 hours silver gained plus the lookback its widest window needs (a Delta stream over silver), and
 publish sends what changed in gold since the serving database's last publish (change data feed).
