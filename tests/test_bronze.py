@@ -35,22 +35,48 @@ def test_the_same_values_in_another_file_are_another_record(spark, tmp_path):
     assert a.select("_record_id").first()[0].endswith("-0")  # file hash, then the row's position
 
 
-def test_continuous_ingestion_lands_files_that_arrive_while_it_runs_each_once(spark, tmp_path):
+def test_landing_takes_each_file_once_and_files_that_arrive_later_on_the_next_call(spark, tmp_path):
     lh = Lakehouse(str(tmp_path / "lh"))
-    landing = tmp_path / "raw"
+    landing = tmp_path / "lh/Files/raw/sensor_readings"
     row = ("COMP-001", None, 2.0, 250.0, 60.0, 1000.0, 1200.0, 9000.0)
-    spark.createDataFrame([row], RAW_SENSOR_READINGS).write.parquet(str(landing / "batch-1"))
-    stream = bronze.read_landed_files(spark, str(landing), RAW_SENSOR_READINGS, "live")
-    query = lakehouse.ingest(stream, lh, "bronze_sensor_readings", lh.checkpoint_path("b"), every_seconds=1)
-    try:
-        query.processAllAvailable()
-        spark.createDataFrame([row, row], RAW_SENSOR_READINGS).write.parquet(str(landing / "batch-2"))
-        query.processAllAvailable()
-        assert query.isActive  # still waiting for the next file
-    finally:
-        query.stop()
+    spark.createDataFrame([row], RAW_SENSOR_READINGS).coalesce(1).write.parquet(str(landing / "batch-1"))
+    first = bronze.land_new_files(spark, lh, "sensor_readings", str(landing), "bronze_sensor_readings", "a")
+    spark.createDataFrame([row, row], RAW_SENSOR_READINGS).coalesce(1).write.parquet(str(landing / "batch-2"))
+    second = bronze.land_new_files(spark, lh, "sensor_readings", str(landing), "bronze_sensor_readings", "b")
+    again = bronze.land_new_files(spark, lh, "sensor_readings", str(landing), "bronze_sensor_readings", "c")
+    assert (first.rows, second.rows, again.rows) == (1, 2, 0) and again.files == 0
     ingested = lakehouse.read(spark, lh, "bronze_sensor_readings")
     assert ingested.count() == 3 and ingested.select("_record_id").distinct().count() == 3
+    assert lakehouse.read(spark, lh, "bronze_landed_files").count() == 2
+
+
+def test_a_landing_plan_reads_conforming_variants_and_rejects_what_it_cannot_place():
+    from pyspark.sql.types import BooleanType, LongType, StringType, StructField, StructType
+
+    def schema(**types):
+        return StructType([StructField(name, t) for name, t in types.items()])
+
+    sensors = {c: StringType() for c in DATA[2:]}
+    as_text = bronze.to_landing_plan(
+        schema(Compressor_ID=StringType(), timestamp=LongType(), **sensors), RAW_SENSOR_READINGS
+    )
+    assert not as_text.reason and as_text.sources["compressor_id"] == "Compressor_ID"
+    no_flow = {c: t for c, t in sensors.items() if c != "gas_flow_mcf"}
+    missing = bronze.to_landing_plan(
+        schema(compressor_id=StringType(), timestamp=LongType(), **no_flow), RAW_SENSOR_READINGS
+    )
+    assert not missing.reason and missing.sources["gas_flow_mcf"] is None
+    renamed = bronze.to_landing_plan(
+        schema(compressor_id=StringType(), timestamp=LongType(), flow=StringType(), **no_flow), RAW_SENSOR_READINGS
+    )
+    assert renamed.reason.startswith("columns renamed?")
+    no_key = bronze.to_landing_plan(schema(compressor_id=StringType(), **sensors), RAW_SENSOR_READINGS)
+    assert no_key.reason.startswith("missing key column")
+    boolean = bronze.to_landing_plan(
+        schema(compressor_id=StringType(), timestamp=LongType(), **{**sensors, "horsepower": BooleanType()}),
+        RAW_SENSOR_READINGS,
+    )
+    assert boolean.reason.startswith("column types cannot be read: horsepower is boolean")
 
 
 def test_an_unreadable_or_empty_file_is_rejected_with_its_reason_and_good_files_are_still_ingested(spark, tmp_path):
@@ -65,16 +91,29 @@ def test_an_unreadable_or_empty_file_is_rejected_with_its_reason_and_good_files_
     (raw / "batch-garbage/part-00000.parquet").write_bytes(b"\x00garbage" * 512)  # a gateway's broken upload
 
     summary = jobs.run_bronze(spark, run_id="r1", lakehouse_root=lh.root)
-    assert summary["bronze_sensor_readings"] == 2 and summary["rejected_files"] == 2
+    assert summary["bronze_sensor_readings"] == 2 and summary["rejected_files"] == 1
     rejected = {
         r["source_file"].split("/raw/")[1]: r["reason"]
         for r in lakehouse.read(spark, lh, "bronze_rejected_files").collect()
     }
     assert rejected["sensor_readings/batch-garbage/part-00000.parquet"].startswith("unreadable: ")
     assert "is not a Parquet file" in rejected["sensor_readings/batch-garbage/part-00000.parquet"]
-    empty = next(reason for path, reason in rejected.items() if "batch-empty" in path)
-    assert empty == "empty: the file holds no rows"
+    assert not any("batch-empty" in path for path in rejected)  # readable, no rows: nothing lost
+    ledger = lakehouse.read(spark, lh, "bronze_landed_files").toPandas()
+    assert list(ledger[ledger.source_file.str.contains("batch-empty")].outcome) == ["empty"]
 
     again = jobs.run_bronze(spark, run_id="r2", lakehouse_root=lh.root)  # nothing new: nothing recounted
     assert again["bronze_sensor_readings"] == 0 and again["rejected_files"] == 0
-    assert lakehouse.read(spark, lh, "bronze_rejected_files").count() == 2
+    assert lakehouse.read(spark, lh, "bronze_rejected_files").count() == 1
+
+
+def test_a_bronze_table_from_before_unparsed_values_gains_the_column(spark, tmp_path):
+    lh = Lakehouse(str(tmp_path / "lh"))
+    row = ("COMP-001", None, 2.0, 250.0, 60.0, 1000.0, 1200.0, 9000.0, "r-0", "f", None, "old")
+    old = "compressor_id string, timestamp timestamp, vibration_mms double, discharge_temp_f double, "
+    old += "suction_pressure_psi double, discharge_pressure_psi double, horsepower double, gas_flow_mcf double, "
+    old += "_record_id string, _source_file string, _ingested_at timestamp, _ingest_run_id string"
+    spark.createDataFrame([row], old).write.format("delta").save(lh.table_path("bronze_sensor_readings"))
+    lakehouse.ensure_table(spark, lh, "bronze_sensor_readings")
+    table = lakehouse.read(spark, lh, "bronze_sensor_readings")
+    assert "_unparsed_values" in table.columns and table.first()["_unparsed_values"] is None

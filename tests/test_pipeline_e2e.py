@@ -303,6 +303,7 @@ def test_a_batch_of_bad_rows_lands_its_good_rows_and_quarantines_the_rest_with_r
     this_run = rule_counts[rule_counts.run_id == rule_counts.sort_values("measured_at").run_id.iloc[-1]]
     assert dict(zip(this_run.rule, this_run.failed_rows, strict=True)) == {
         "missing_value": 1,
+        "unparseable_value": 0,
         "unknown_compressor": 1,
         "out_of_range": 1,
         "duplicate_reading": 2,

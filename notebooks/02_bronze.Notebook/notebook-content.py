@@ -30,11 +30,14 @@
 #
 # Appends every raw file not yet ingested to its bronze Delta table, read with an explicit schema
 # and stamped with `_source_file`, `_ingested_at`, `_ingest_run_id` and a stable `_record_id`.
-# A file stream with a checkpoint (`Files/checkpoints/bronze_*`, the Auto Loader pattern) finds the
-# new files, so a run with nothing new costs seconds. `continuous_seconds` > 0 keeps ingesting at
-# that interval (real-time monitoring) until the session is stopped.
+# Each new file is landed on its own (`altaviz.bronze.land_new_files`): listed, hashed (a second
+# delivery of the same bytes is rejected as a duplicate), its columns matched and cast (CSV, string
+# and epoch timestamps, text numbers), or rejected whole into `bronze_rejected_files` with the reason.
+# `bronze_landed_files` lists every file once, so a run with nothing new costs seconds.
+# `continuous_seconds` > 0 keeps landing at that interval (real-time monitoring) until stopped.
 #
-# Reads: `Files/raw/{sensor_readings,stations,compressors}`. Writes: `Tables/bronze_*`.
+# Reads: `Files/raw/{sensor_readings,sensor_readings_csv,stations,compressors,maintenance_events}`.
+# Writes: `Tables/bronze_*`.
 # Re-running ingests nothing twice. Next: `03_silver`.
 
 # PARAMETERS CELL ********************

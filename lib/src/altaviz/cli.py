@@ -24,6 +24,10 @@ app.add_typer(benchmark_app, name="benchmark")
 # Progress lines are never wrapped: a log or CI terminal keeps them one line each.
 console = Console(soft_wrap=True)
 
+# Exit codes of `altaviz run`: 0 completed (quarantined rows are reported, not an error), 1 a step
+# failed, 2 the pipeline definition is invalid, 3 another run holds the lock, 4 completed but landed
+# files were rejected whole (listed in Tables/bronze_rejected_files).
+EXIT_REJECTED_INPUT = 4
 DEFAULT_PIPELINE = Path("pipelines/altaviz_pipeline.DataPipeline/pipeline-content.json")
 
 
@@ -74,6 +78,24 @@ def _print_summary(result: Any, home: Path) -> None:
             f"alert episodes: {gold.get('alert_episodes', 0)} "
             f"(critical {gold.get('critical_episodes', 0)}, active {gold.get('active_episodes', 0)})"
         )
+    rules = {rule: n for rule, n in (silver.get("rules") or {}).items() if n and rule != "reading_gap"}
+    if rules:
+        console.print("quarantined rows per rule: " + ", ".join(f"{r} {n}" for r, n in sorted(rules.items())))
+    rejected = exits.get("02_bronze", {}).get("rejected") or {}
+    if rejected:
+        console.print(
+            f"[yellow]rejected files this run: {sum(rejected.values())} ("
+            + ", ".join(f"{reason} {n}" for reason, n in sorted(rejected.items()))
+            + ") — see Tables/bronze_rejected_files[/]"
+        )
+
+
+def rejected_files(result: Any) -> int:
+    """Files 02_bronze rejected whole in this run."""
+    for a in result.activities:
+        if a.name == "02_bronze":
+            return int((a.exit_value or {}).get("rejected_files", 0))
+    return 0
 
 
 @app.command()
@@ -122,6 +144,8 @@ def run(
     if not result.succeeded:
         raise typer.Exit(1)
     _first_operator(home)
+    if rejected_files(result):
+        raise typer.Exit(EXIT_REJECTED_INPUT)
 
 
 def _first_operator(home: Path) -> None:
@@ -154,7 +178,7 @@ def _first_operator(home: Path) -> None:
 
 @app.command()
 def ingest(
-    every: Annotated[int, typer.Option(min=1, help="Seconds between micro-batches.")] = 60,
+    every: Annotated[int, typer.Option(min=1, help="Seconds between landings of new files.")] = 60,
     home: Annotated[Path | None, typer.Option(help="State folder (default $ALTAVIZ_HOME or ./.altaviz).")] = None,
 ) -> None:
     """Keep ingesting newly landed raw files into bronze (02_bronze with continuous_seconds); Ctrl-C stops."""
@@ -166,7 +190,7 @@ def ingest(
     if home is not None:
         os.environ["ALTAVIZ_HOME"] = str(home.resolve())
     run_id = runtime.resolve_run_id("")
-    # It shares 02_bronze's stream checkpoint, so it holds the state folder like a pipeline run.
+    # It shares 02_bronze's landed-files ledger, so it holds the state folder like a pipeline run.
     try:
         with exclusive_run(runtime.state_home().resolve(), run_id):
             console.print(f"ingesting {runtime.lakehouse_root()}/Files/raw every {every} s; Ctrl-C stops")

@@ -3,7 +3,7 @@
 Each reads through ``lakehouse``, calls pure transforms, writes through ``lakehouse``, records
 its step in ``ops_run_steps`` and returns a small summary that becomes the notebook exit value.
 
-Runs are incremental. Bronze ingests the files it has not seen (a file stream with a checkpoint),
+Runs are incremental. Bronze lands the files it has not seen (listed in ``bronze_landed_files``),
 silver judges the bronze rows it has not judged (a Delta stream over bronze), gold recomputes the
 hours silver gained plus the lookback its widest window needs (a Delta stream over silver), and
 publish sends what changed in gold since the serving database's last publish (change data feed).
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -41,7 +40,6 @@ from altaviz.config import MIN_VACUUM_RETENTION_HOURS, SENSOR_COLUMNS, AltavizCo
 from altaviz.lakehouse import Lakehouse
 from altaviz.schemas import (
     ALERT_SIGNALS,
-    BRONZE_REJECTED_FILES,
     BRONZE_SENSOR_READINGS,
     MAINTENANCE_EVENT_TYPES,
     MODEL_SOURCE,
@@ -66,6 +64,15 @@ RAW_SOURCES = {
     "stations": (RAW_STATIONS, "bronze_stations"),
     "compressors": (RAW_COMPRESSORS, "bronze_compressors"),
     "maintenance_events": (RAW_MAINTENANCE_EVENTS, "bronze_maintenance_events"),
+}
+# Sources delivered as whole snapshots, again and again (the same bytes are no duplicate delivery).
+REGISTRY_SNAPSHOTS = ("stations", "compressors")
+# Sensor readings delivered as CSV (header row; columns as in raw/sensor_readings) land here.
+CSV_READINGS = "sensor_readings_csv"
+# Every landing folder under Files/raw and the bronze table it feeds.
+LANDING_FOLDERS = {
+    **{source: table for source, (_, table) in RAW_SOURCES.items()},
+    CSV_READINGS: RAW_SOURCES["sensor_readings"][1],
 }
 FLEET_MANIFEST = "simulator/fleet.json"
 
@@ -426,35 +433,35 @@ def run_bronze(
     summary: dict[str, Any] = {}
     started = datetime.now(UTC)
     with recorded_step(spark, lh, run_id, "02_bronze") as step:
-        queries = []
-        for source, (_, table) in RAW_SOURCES.items():
-            if not lakehouse.path_exists(spark, lh.files_path(f"raw/{source}")):
-                log.info("%s: nothing landed yet under Files/raw/%s", source, source)
-                summary[table] = 0
-                continue
-            schema, _ = RAW_SOURCES[source]
-            stream = bronze.read_landed_files(spark, lh.files_path(f"raw/{source}"), schema, run_id)
-            queries.append(
-                (
-                    source,
-                    table,
-                    lakehouse.ingest(stream, lh, table, lh.checkpoint_path(table), every_seconds=continuous_seconds),
-                )
-            )
-        if continuous_seconds:
-            progress.report("02_bronze", f"ingesting continuously every {continuous_seconds} s (stop the run to end)")
-            spark.streams.awaitAnyTermination()
-        with progress.phase(spark, "02_bronze", "ingesting new files") as ingesting:
-            for _, table, query in queries:
-                query.awaitTermination()
-                summary[table] = sum(int(p.get("numInputRows", 0)) for p in query.recentProgress)
-                log.info("%s: %d new rows", table, summary[table])
-            ingesting.rows = sum(summary.values())
-        rejected = [
-            _reject_files_without_rows(spark, lh, source, table, query, run_id, started)
-            for source, table, query in queries
-        ]
-        summary["rejected_files"] = sum(rejected)
+        rejected: dict[str, str] = {}
+        while True:
+            with progress.phase(spark, "02_bronze", "landing new files") as ingesting:
+                for folder, table in LANDING_FOLDERS.items():
+                    landed = bronze.land_new_files(
+                        spark,
+                        lh,
+                        folder,
+                        lh.files_path(f"raw/{folder}"),
+                        table,
+                        run_id,
+                        reject_duplicates=folder not in REGISTRY_SNAPSHOTS,
+                    )
+                    summary[table] = summary.get(table, 0) + landed.rows
+                    rejected |= landed.rejected
+                    log.info(
+                        "%s: %d new files, %d rows, %d rejected",
+                        folder,
+                        landed.files,
+                        landed.rows,
+                        len(landed.rejected),
+                    )
+                ingesting.rows = sum(v for v in summary.values() if isinstance(v, int))
+            if not continuous_seconds:
+                break
+            progress.report("02_bronze", f"landing continuously every {continuous_seconds} s (stop the run to end)")
+            time.sleep(continuous_seconds)
+        summary["rejected_files"] = len(rejected)
+        summary["rejected"] = _reason_counts(rejected)
         step.rows_out = summary.get("bronze_sensor_readings", 0)
         step.detail = dict(summary)
         this_run = _ingested_by_run(spark, lh, "bronze_sensor_readings", run_id, started)
@@ -469,60 +476,17 @@ def run_bronze(
     return summary
 
 
+def _reason_counts(rejected: dict[str, str]) -> dict[str, int]:
+    """Rejected files per kind of reason (the reason's words before its first colon)."""
+    return dict(Counter(reason.split(":")[0] for reason in rejected.values()))
+
+
 def _ingested_by_run(spark: SparkSession, lh: Lakehouse, table: str, run_id: str, started: datetime) -> DataFrame:
     """The rows this run added to a bronze table; file statistics on _ingested_at skip every file
     written before the run started."""
     return lakehouse.read(spark, lh, table).filter(
         (F.col("_ingested_at") >= F.lit(started)) & (F.col("_ingest_run_id") == run_id)
     )
-
-
-def _reject_files_without_rows(
-    spark: SparkSession, lh: Lakehouse, source: str, table: str, query: Any, run_id: str, started: datetime
-) -> int:
-    """Records in bronze_rejected_files, with the reason, each file this run's stream consumed that
-    gave no rows (unreadable Parquet is skipped by the stream, an empty file has none); returns how
-    many. The files come from the stream's own source log, so each is accounted for exactly once."""
-    batches = {int(p["batchId"]) for p in query.recentProgress}
-    consumed: set[str] = set()
-    for batch in sorted(batches):
-        for name in (str(batch), f"{batch}.compact"):
-            text = lakehouse.read_text(spark, f"{lh.checkpoint_path(table)}/sources/0/{name}")
-            if text is not None:
-                consumed |= bronze.files_in_source_log(text, batches)
-    if not consumed:
-        return 0
-    produced = {
-        bronze.file_key(row[0])
-        for row in _ingested_by_run(spark, lh, table, run_id, started).select("_source_file").distinct().collect()
-    }
-    schema, _ = RAW_SOURCES[source]
-    now = datetime.now(UTC)
-    rejected = [(path, source, _why_no_rows(spark, path, schema), run_id, now) for path in sorted(consumed - produced)]
-    if rejected:
-        for path, _, reason, _, _ in rejected:
-            log.warning("%s: rejected %s: %s", source, path, reason)
-        frame = spark.createDataFrame(rejected, BRONZE_REJECTED_FILES)
-        lakehouse.append(frame, lh, "bronze_rejected_files", txn=(f"{run_id}/bronze_rejected_files/{source}", 0))
-    return len(rejected)
-
-
-def _why_no_rows(spark: SparkSession, path: str, schema: Any) -> str:
-    try:
-        rows = spark.read.schema(schema).parquet(path).count()
-    except Exception as err:  # noqa: BLE001  (Spark's read errors come as several exception classes)
-        return f"unreadable: {_root_cause(err)}"
-    return "empty: the file holds no rows" if rows == 0 else f"gave no rows to the stream although it holds {rows}"
-
-
-def _root_cause(err: Exception) -> str:
-    """The innermost Java cause of a Spark error (e.g. "… is not a Parquet file"), without its
-    exception class; Py4J's own first line says only which call failed."""
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    causes = [line.removeprefix("Caused by: ") for line in lines if line.startswith("Caused by: ")]
-    detail = [line.lstrip(": ") for line in lines if not line.startswith(("An error occurred", "at "))]
-    cause = causes[-1] if causes else (detail[0] if detail else type(err).__name__)
-    return re.sub(r"^[\w.$]+(?:Exception|Error): ", "", cause)[:500]
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -593,6 +557,29 @@ def _refresh_maintenance_events(spark: SparkSession, lh: Lakehouse, compressors:
     quarantined = lakehouse.append(failed, lh, "silver_quarantine_maintenance_events")
     judged.unpersist()
     return {"work_orders": lakehouse.read(spark, lh, "silver_maintenance_events").count(), "quarantined": quarantined}
+
+
+def _release_held_readings(spark: SparkSession, lh: Lakehouse, compressors: DataFrame) -> int:
+    """Readings quarantined only for an unknown unit whose unit the registry now knows move from
+    quarantine to pending, and are judged with this run's batch; returns how many. Pending is
+    written first, so a crash between the two writes leaves them in both, and the next run
+    releases them again (pending keeps each record once)."""
+    ids = _local_checkpoint(
+        silver.to_released_readings(lakehouse.read(spark, lh, "silver_quarantine_readings"), compressors)
+    )
+    released = ids.count()
+    if not released:
+        return 0
+    rows = lakehouse.read(spark, lh, "bronze_sensor_readings").join(F.broadcast(ids), "_record_id", "left_semi")
+    pending = _local_checkpoint(
+        lakehouse.read(spark, lh, "silver_pending_readings")
+        .unionByName(rows.select(*BRONZE_SENSOR_READINGS.fieldNames()))
+        .dropDuplicates(["_record_id"])
+    )
+    lakehouse.overwrite(pending, lh, "silver_pending_readings")
+    lakehouse.delete_keys(ids, lh, "silver_quarantine_readings", ("_record_id",))
+    log.info("silver: %d held readings released (their unit is now in the registry)", released)
+    return released
 
 
 @dataclass
@@ -719,14 +706,19 @@ def judge_new_readings(step: Step, compressors: DataFrame) -> SilverTotals:
     quarantine, rows waiting for their next reading to pending. The totals keep the last batch's
     judged rows (``last_judged``) to look at."""
     totals = SilverTotals()
+    # Readings held for a unit the registry did not know yet are judged again once it does.
+    released = _release_held_readings(step.spark, step.lh, compressors) if step.write else 0
     bronze_stream = step.spark.readStream.format("delta").load(step.lh.table_path("bronze_sensor_readings"))
     with step.phase("judging new readings") as judging:
-        lakehouse.process_available(
+        judge = _silver_batch(step.spark, step.lh, step.config, step.run_id, step.now, compressors, totals)
+        batches = lakehouse.process_available(
             bronze_stream,
             lakehouse.stream_checkpoint(step.spark, step.lh, "silver_sensor_readings"),
-            _silver_batch(step.spark, step.lh, step.config, step.run_id, step.now, compressors, totals),
+            judge,
             query_name=f"silver_{step.run_id}".replace("-", "_"),
         )
+        if released and not batches:  # no new bronze rows: the released readings are judged alone
+            judge(step.spark.createDataFrame([], BRONZE_SENSOR_READINGS), -1)
         judging.rows = totals.judged
     step.rows_in, step.rows_out = totals.judged, totals.accepted
     step.detail.update(
@@ -735,6 +727,7 @@ def judge_new_readings(step: Step, compressors: DataFrame) -> SilverTotals:
             "valid": totals.accepted,
             "quarantined": totals.quarantined,
             "pending": totals.pending,
+            "released_held": released,
             "rules": {rule: int(totals.rules.get(rule, 0)) for rule in (*silver.RULES, silver.GAP_COUNT)},
         }
     )

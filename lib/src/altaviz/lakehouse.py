@@ -91,6 +91,26 @@ def read_text(spark: SparkSession, path: str) -> str | None:
         stream.close()
 
 
+def list_files(spark: SparkSession, folder: str) -> list[tuple[str, int, int]]:
+    """Every file under ``folder`` (any depth) as (path, size in bytes, modification time in epoch
+    milliseconds), through Hadoop's file system; files and folders whose name starts with ``_`` or
+    ``.`` (markers, checksums, hidden uploads) are left out, as Spark's readers leave them out."""
+    fs, hadoop_path = _filesystem(spark, folder)
+    if not fs.exists(hadoop_path):
+        return []
+    root = str(fs.makeQualified(hadoop_path).toUri().getPath()).rstrip("/")
+    found = []
+    files = fs.listFiles(hadoop_path, True)
+    while files.hasNext():
+        status = files.next()
+        path = status.getPath()
+        inside = str(path.toUri().getPath())[len(root) :].strip("/").split("/")
+        if any(part.startswith(("_", ".")) for part in inside):
+            continue
+        found.append((str(path), int(status.getLen()), int(status.getModificationTime())))
+    return found
+
+
 def write_text(spark: SparkSession, path: str, text: str, *, read_only: bool = False) -> None:
     """Writes a small text file whole (through a temporary name, so readers never see half of it)."""
     if read_only:
@@ -128,7 +148,10 @@ def ensure_table(spark: SparkSession, lakehouse: Lakehouse, name: str) -> DeltaT
     (in a read-only lakehouse: None, and nothing created)."""
     path = lakehouse.table_path(name)
     if DeltaTable.isDeltaTable(spark, path):
-        return DeltaTable.forPath(spark, path)
+        table = DeltaTable.forPath(spark, path)
+        if not lakehouse.read_only:
+            _add_declared_columns(spark, path, TABLES[name].schema, table.toDF().schema)
+        return table
     if lakehouse.read_only:
         log.info("write=False: not creating Tables/%s", name)
         return None
@@ -140,6 +163,16 @@ def ensure_table(spark: SparkSession, lakehouse: Lakehouse, name: str) -> DeltaT
         builder = builder.property(key, value)
     log.info("created Tables/%s", name)
     return builder.execute()
+
+
+def _add_declared_columns(spark: SparkSession, path: str, declared: StructType, actual: StructType) -> None:
+    """A table created before a nullable column was declared (e.g. ``_unparsed_values``) gains it,
+    null in its existing rows, so writers that carry it can append."""
+    missing = [f for f in declared.fields if f.name not in actual.fieldNames() and f.nullable]
+    if missing:
+        columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
+        spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({columns})")
+        log.info("added %s to %s", [f.name for f in missing], path)
 
 
 def table_properties(spec: TableSpec) -> dict[str, str]:
@@ -304,6 +337,23 @@ def merge(
         result.deleted,
     )
     return result
+
+
+def delete_keys(keys: DataFrame, lakehouse: Lakehouse, name: str, key: tuple[str, ...]) -> int:
+    """Deletes the rows whose ``key`` is in ``keys``; returns how many."""
+    spark = keys.sparkSession
+    before = _log_version(spark, lakehouse.table_path(name))
+    (
+        DeltaTable.forPath(spark, lakehouse.table_path(name))
+        .alias("t")
+        .merge(keys.alias("s"), _key_condition(key))
+        .whenMatchedDelete()
+        .execute()
+    )
+    after = _log_version(spark, lakehouse.table_path(name))
+    if after == before:
+        return 0
+    return int(_commit_metrics(spark, lakehouse.table_path(name), after).get("numTargetRowsDeleted", 0))
 
 
 def _key_condition(key: tuple[str, ...]) -> Column:

@@ -99,12 +99,34 @@ INGEST_METADATA_FIELDS = [
     StructField("_ingest_run_id", StringType(), False),
 ]
 
-BRONZE_SENSOR_READINGS = StructType([*RAW_SENSOR_READINGS.fields, *INGEST_METADATA_FIELDS])
+# Values a landed file held that could not be read as their column's type (e.g. "n/a" in a
+# numeric column), as JSON {column: text}: the row carries nulls there and silver quarantines it
+# under ``unparseable_value`` with this text kept, so a bad value never vanishes.
+UNPARSED_VALUES = StructField("_unparsed_values", StringType())
+BRONZE_SENSOR_READINGS = StructType([*RAW_SENSOR_READINGS.fields, UNPARSED_VALUES, *INGEST_METADATA_FIELDS])
 BRONZE_STATIONS = StructType([*RAW_STATIONS.fields, *INGEST_METADATA_FIELDS])
 BRONZE_COMPRESSORS = StructType([*RAW_COMPRESSORS.fields, *INGEST_METADATA_FIELDS])
 BRONZE_MAINTENANCE_EVENTS = StructType([*RAW_MAINTENANCE_EVENTS.fields, *INGEST_METADATA_FIELDS])
-# A landed file that gave no rows: unreadable (not Parquet, truncated) or empty. Its good
-# neighbours are ingested all the same; this is where the bad one is accounted for.
+# Every file a landing folder delivered, once (keyed by path): what it was (size, modification
+# time, SHA-256 of its bytes) and what became of it. A rerun skips the files listed here, and a
+# file with the content of one ingested before is a duplicate delivery.
+BRONZE_LANDED_FILES = StructType(
+    [
+        StructField("source_file", StringType(), False),
+        StructField("source", StringType(), False),
+        StructField("file_format", StringType(), False),
+        StructField("size_bytes", LongType(), False),
+        StructField("modified_at", TimestampType(), False),
+        StructField("content_sha256", StringType(), False),
+        StructField("outcome", StringType(), False),  # ingested | empty (readable, no rows) | rejected
+        StructField("rows", LongType(), False),
+        StructField("note", StringType()),  # why rejected, or what was normalised (columns ignored, …)
+        StructField("_ingest_run_id", StringType(), False),
+        StructField("landed_at", TimestampType(), False),
+    ]
+)
+# A landed file rejected whole (unreadable, empty, a duplicate delivery, columns that do not fit),
+# with the reason. Its good neighbours are ingested all the same; this is where it is accounted for.
 BRONZE_REJECTED_FILES = StructType(
     [
         StructField("source_file", StringType(), False),
@@ -156,6 +178,7 @@ SILVER_SENSOR_READINGS = StructType(
 SILVER_QUARANTINE_READINGS = StructType(
     [
         *RAW_SENSOR_READINGS.fields,
+        UNPARSED_VALUES,
         StructField("_record_id", StringType(), False),
         StructField("_source_file", StringType(), False),
         StructField("_ingest_run_id", StringType(), False),
@@ -352,6 +375,13 @@ TABLES = {
             ("_record_id",),
             "append",
             "raw CMMS work orders as landed (a work order lands again when it changes)",
+        ),
+        TableSpec(
+            "bronze_landed_files",
+            BRONZE_LANDED_FILES,
+            ("source_file",),
+            "append",
+            "every landed file once: size, modification time, content hash, outcome",
         ),
         TableSpec(
             "bronze_rejected_files",

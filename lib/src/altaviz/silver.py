@@ -22,7 +22,7 @@ from altaviz.config import SENSOR_COLUMNS, Validation
 from altaviz.schemas import BRONZE_SENSOR_READINGS, SILVER_QUARANTINE_READINGS, SILVER_SENSOR_READINGS
 
 KEY = ("compressor_id", "timestamp")
-ROW_RULES = ("missing_value", "out_of_range", "unknown_compressor", "future_timestamp")
+ROW_RULES = ("unparseable_value", "missing_value", "out_of_range", "unknown_compressor", "future_timestamp")
 RULES = (*ROW_RULES, "duplicate_reading", "conflicting_duplicate", "outlier_4sigma", "stuck_sensor")
 # Rules a reading can fail while still being a reading of its unit at its time: such a reading
 # stays in the pool's sequence (as a neighbour, and for runs of repeated values) when judged later.
@@ -41,15 +41,21 @@ def _flag(rule: str) -> str:
 def with_row_rule_flags(
     df: DataFrame, known_compressors: DataFrame, validation: Validation, now: datetime
 ) -> DataFrame:
-    """Adds one boolean per row-level rule: missing values, physical ranges, unknown unit, future time."""
+    """Adds one boolean per row-level rule: values the landed file held that were not numbers or
+    times (``_unparsed_values``, from bronze), missing values (null or NaN), physical ranges (±Inf is
+    out of range), unknown unit, future time."""
     known = known_compressors.select("compressor_id", F.lit(True).alias("_is_known"))
     out_of_range = [
-        (F.col(s) < validation.ranges[s].min) | (F.col(s) > validation.ranges[s].max) for s in SENSOR_COLUMNS
+        ~F.isnan(s) & ((F.col(s) < validation.ranges[s].min) | (F.col(s) > validation.ranges[s].max))
+        for s in SENSOR_COLUMNS
     ]
+    unparsed = F.col("_unparsed_values").isNotNull() if "_unparsed_values" in df.columns else F.lit(False)
+    missing = [F.col(c).isNull() for c in KEY] + [F.col(s).isNull() | F.isnan(s) for s in SENSOR_COLUMNS]
     latest_allowed = now + timedelta(minutes=validation.future_tolerance_minutes)
     return (
         df.join(F.broadcast(known), "compressor_id", "left")
-        .withColumn(_flag("missing_value"), _any([F.col(c).isNull() for c in (*KEY, *SENSOR_COLUMNS)]))
+        .withColumn(_flag("unparseable_value"), unparsed)
+        .withColumn(_flag("missing_value"), _any(missing))
         .withColumn(_flag("out_of_range"), F.coalesce(_any(out_of_range), F.lit(False)))
         .withColumn(_flag("unknown_compressor"), F.col("compressor_id").isNotNull() & F.col("_is_known").isNull())
         .withColumn(_flag("future_timestamp"), F.coalesce(F.col("timestamp") > F.lit(latest_allowed), F.lit(False)))
@@ -341,6 +347,13 @@ def to_judgement_summary(judged: DataFrame) -> DataFrame:
         *[F.count(F.when(F.array_contains("failed_rules", rule), 1)).alias(rule) for rule in RULES],
         F.coalesce(F.sum(F.when(~F.col("_is_pending"), F.col("_missing_before"))), F.lit(0)).alias(GAP_COUNT),
     )
+
+
+def to_released_readings(quarantine: DataFrame, known_compressors: DataFrame) -> DataFrame:
+    """``_record_id`` of quarantined readings held only because their unit was not in the registry
+    (rule ``unknown_compressor`` alone) whose unit the registry now knows: they are judged again."""
+    held = quarantine.filter(F.col("failed_rules") == F.array(F.lit("unknown_compressor")))
+    return held.join(known_compressors.select("compressor_id"), "compressor_id", "left_semi").select("_record_id")
 
 
 def to_latest_registry(bronze: DataFrame, key: str, columns: list[str]) -> DataFrame:
