@@ -20,7 +20,7 @@ def _quality(spark, rows):
 
 def _episodes(spark, rows):
     schema = TABLES["gold_alert_episodes"].schema
-    base = ("COMP-001", "vibration_mms", "warning", "warning", True, AT, None, None, AT, 4.5, 5.0, 5.0, 3)
+    base = ("COMP-001", "vibration_mms", "threshold", "warning", "warning", True, AT, None, None, AT, 4.5, 5.0, 5.0, 3)
     return spark.createDataFrame([(alert_id, *base[:-3], peak, peak, 3) for alert_id, peak in rows], schema)
 
 
