@@ -120,8 +120,8 @@ def test_notebook_parses_round_trips_and_has_one_parameters_cell(name):
     assert "def " not in text, "notebooks stay thin: logic lives in the wheel"
 
 
-# Notebooks that run their step cell by cell (02_bronze still makes one call into jobs.run_bronze).
-NARRATED = ["01_simulate", "03_silver", "04_gold", "05_publish", "08_maintain", "09_record_failure"]
+# Notebooks that run their step cell by cell (02_bronze and 06_train still make one call into jobs).
+NARRATED = ["01_simulate", "03_silver", "04_gold", "07_score", "05_publish", "08_maintain", "09_record_failure"]
 # What a narrated notebook's code may call: the wheel's step functions and runtime helpers, print and
 # the parameter casts, and the step object's finish(). Anything else (spark.read, F.col, df.filter)
 # is logic that belongs in the wheel.
@@ -186,6 +186,7 @@ def test_run_step_calls_the_step_functions_its_notebook_calls_in_the_same_order(
         "01_simulate": jobs.run_simulate,
         "03_silver": jobs.run_silver,
         "04_gold": jobs.run_gold,
+        "07_score": jobs.run_score,
         "05_publish": jobs.run_publish,
         "08_maintain": jobs.run_maintain,
         "09_record_failure": jobs.run_record_failure,
@@ -219,6 +220,7 @@ STEP_FUNCTIONS = {
         "finish",
     ],
     "04_gold": ["open_step", "recompute_gold", "record_gold_quality", "summarise_alerts", "finish"],
+    "07_score": ["open_step", "promoted_model", "features_to_score", "score_hours", "write_predictions", "finish"],
     "08_maintain": ["open_step", "vacuum_retention", "tables_to_maintain", "compact_and_vacuum", "finish"],
     "09_record_failure": ["open_step", "failed_steps", "record_failed_steps", "open_serving", "publish_run_log"],
     "05_publish": [

@@ -171,3 +171,16 @@ def test_slow_failures_are_judged_against_the_answer_key_by_unit_and_trip_time()
     assert evaluate.slow_failures_warned(leads, truth.assign(failure_at=truth.failure_at.dt.tz_localize("UTC"))) == {
         "model": 0.5
     }
+
+
+def test_an_alarm_while_the_answer_key_says_the_unit_degrades_is_not_an_alarm_on_a_healthy_unit():
+    truth = pd.DataFrame(
+        [("U1", _hours(50), _hours(120))], columns=["compressor_id", "degradation_start", "repaired_at"]
+    )
+    episodes = pd.DataFrame(
+        [("U1", _hours(60), "model"), ("U1", _hours(10), "model"), ("U2", _hours(70), "model"),
+         ("U1", _hours(130), "threshold")],
+        columns=["compressor_id", "opened_at", "source"],
+    )  # fmt: skip
+    # U1 at hour 60 degrades (not counted); U1 at hour 10 and U2 were healthy; U1 after its repair too.
+    assert evaluate.alarms_while_healthy(episodes, truth) == {"model": 2, "threshold": 1}

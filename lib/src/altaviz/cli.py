@@ -217,7 +217,7 @@ def evaluate(
     from altaviz.config import load_config
     from altaviz.lakehouse import Lakehouse
     from altaviz.predict import evaluate as judging
-    from altaviz.predict.train import evaluate_predictions
+    from altaviz.predict import train
 
     if home is not None:
         os.environ["ALTAVIZ_HOME"] = str(home.resolve())
@@ -226,17 +226,33 @@ def evaluate(
     if not lakehouse.table_exists(spark, lh, "gold_predictions"):
         console.print("[red]no gold_predictions in this lakehouse:[/] run the pipeline first (`altaviz run`)")
         raise typer.Exit(1)
-    table, leads = evaluate_predictions(
-        *(lakehouse.read(spark, lh, name) for name in ("gold_predictions", "gold_hourly_readings")),
+    config = load_config()
+    predictions = lakehouse.read(spark, lh, "gold_predictions")
+    episodes = lakehouse.read(spark, lh, "gold_alert_episodes")
+    table, leads = train.evaluate_predictions(
+        predictions,
+        lakehouse.read(spark, lh, "gold_hourly_readings"),
         lakehouse.read(spark, lh, "silver_maintenance_events"),
-        lakehouse.read(spark, lh, "gold_alert_episodes"),
-        load_config(),
+        episodes,
+        config,
     )
     truth_path = Path(runtime.lakehouse_root()) / "Files" / "raw" / "ground_truth"
     if truth_path.exists():
-        truth = pd.read_parquet(truth_path).dropna(subset=["failure_at"])
-        slow = judging.slow_failures_warned(leads, truth)
+        truth = pd.read_parquet(truth_path)
+        slow = judging.slow_failures_warned(leads, truth.dropna(subset=["failure_at"]))
         table["share_slow_failures_warned_24h"] = table.source.map(slow)
+        # The episodes the table judged: the model's (as the current settings open them) and the limits'.
+        scored = predictions.select("compressor_id", "hour_start", "failure_probability_72h").toPandas()
+        model = train.model_episodes(
+            spark, scored.rename(columns={"failure_probability_72h": train.PROBABILITY}), config
+        )
+        judged = pd.concat(
+            [train.threshold_episodes(episodes).assign(source="threshold"), model.assign(source="model")],
+            ignore_index=True,
+        )
+        judged = judged[judged.opened_at >= scored.hour_start.min()]
+        healthy = judging.alarms_while_healthy(judged, truth)
+        table["alarms_while_healthy_by_answer_key"] = table.source.map(lambda s: healthy.get(s, 0))
     out = Table(title="warnings judged against the work orders")
     for column in table.columns:
         out.add_column(column, justify="left" if column == "source" else "right")

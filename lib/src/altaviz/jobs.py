@@ -138,6 +138,7 @@ class Step(StepRecord):
         self.started = datetime.now(UTC)
         self._t0 = time.perf_counter()
         self._resources = ExitStack()
+        self.config_path = ""
 
     @property
     def write(self) -> bool:
@@ -181,7 +182,9 @@ def open_step(
     if not _is_true(write):
         lh = lh.without_writes()
         progress.report(name, "write=False: every transform runs, nothing is written")
-    return Step(spark, name, run_id, lh, config, _parse_time(now, "now") if now else datetime.now(UTC))
+    step = Step(spark, name, run_id, lh, config, _parse_time(now, "now") if now else datetime.now(UTC))
+    step.config_path = config_path  # for a step that runs another (07_score training with 06_train)
+    return step
 
 
 def _local_checkpoint(df: DataFrame) -> DataFrame:
@@ -1423,61 +1426,101 @@ def _refresh_model_episodes(spark: SparkSession, lh: Lakehouse, config: AltavizC
     return changed
 
 
-def run_score(spark: SparkSession, *, run_id: str, lakehouse_root: str = "", config_path: str = "") -> dict[str, Any]:
-    """Scores the gold hours not scored yet with the promoted model version (notebook 07_score,
-    after 04_gold) into gold_predictions. With no promoted model (the first run), trains one on the
-    simulated history fleet first."""
-    from altaviz.predict import features, registry, train
+@dataclass
+class PromotedModel:
+    """The registered model version scoring uses, and the training that produced it this run (if any)."""
 
-    lh, config = _setup(lakehouse_root, config_path)
+    name: str
+    version: str
+    model: Any
+    trained: dict[str, Any] | None = None
+
+
+def promoted_model(step: Step) -> PromotedModel:
+    """07_score, 1: the version of the registered model tagged for production. With none (a new
+    state folder), 06_train trains, registers and promotes the first one on the simulated history
+    fleet, unless the step writes nothing (``write=False`` never trains)."""
+    from altaviz.predict import registry
+
     registry.configure()
-    name = config.predictions.model_name
+    name = step.config.predictions.model_name
     trained = None
     if registry.production_version(name) is None:
+        if not step.write:
+            raise LookupError(f"no promoted version of {name}: run 06_train first (write=False does not train)")
         log.info("no promoted version of %s: training the first one on the simulated history fleet", name)
-        trained = run_train(spark, run_id=run_id, lakehouse_root=lakehouse_root, config_path=config_path)
+        trained = run_train(step.spark, run_id=step.run_id, lakehouse_root=step.lh.root, config_path=step.config_path)
+        step.detail["trained"] = {k: trained[k] for k in ("model_name", "model_version")}
     model, version = registry.load_production(name)
-    scored_at = datetime.now(UTC)
-    with recorded_step(spark, lh, run_id, "07_score") as step:
-        lakehouse.ensure_table(spark, lh, "gold_predictions")
-        hourly = lakehouse.read(spark, lh, "gold_hourly_readings")
-        # The baseline is each unit's first days; the windows need 7 days before the first scored hour.
-        baselines = features.unit_baselines(
-            features.running(features.with_derived_signals(hourly)), config.predictions.baseline_days
-        )
-        starts = _score_from(spark, lh)
-        context = F.expr(f"INTERVAL {max(features.WINDOWS.values())} HOURS")
-        rows = (
-            hourly.join(F.broadcast(starts), "compressor_id")
-            .filter(F.col("hour_start") >= F.col("_score_from") - context)
-            .drop("_score_from", "_score_until")
-        )
-        wanted = (
-            features.to_features(rows, baselines)
-            .join(F.broadcast(starts), "compressor_id")
-            .filter((F.col("hour_start") >= F.col("_score_from")) & (F.col("hour_start") < F.col("_score_until")))
-            .drop("_score_from", "_score_until")
-            .toPandas()
-        )
-        with progress.phase(spark, "07_score", f"scoring with {name} version {version}") as scoring:
-            predicted = train.score(wanted, model, version, config, scored_at)
-            scoring.rows = len(predicted)
-        episodes_changed = 0
-        if len(predicted):
-            frame = spark.createDataFrame(
-                predicted.assign(reading_date=predicted.hour_start.dt.date), TABLES["gold_predictions"].schema
-            )
-            lakehouse.merge(frame, lh, "gold_predictions")
-            scored_from = frame.groupBy("compressor_id").agg(F.min("hour_start").alias("_score_from"))
-            episodes_changed = _refresh_model_episodes(spark, lh, config, scored_from)
-        step.rows_in = step.rows_out = len(predicted)
-        step.detail = {
-            "model_name": name,
-            "model_version": version,
-            "hours_scored": len(predicted),
-            "model_episodes_changed": episodes_changed,
-        }
-        if trained is not None:
-            step.detail["trained"] = {k: trained[k] for k in ("model_name", "model_version")}
-    log.info("07_score: %s", step.detail)
-    return dict(step.detail)
+    step.detail.update({"model_name": name, "model_version": version})
+    return PromotedModel(name, version, model, trained)
+
+
+def features_to_score(step: Step) -> Any:
+    """07_score, 2: the features of each unit's running hours after its newest prediction, up to its
+    newest gold hour (left for the next run: later readings may still complete it), computed with
+    the week of history before them that the widest window needs, against the unit's own baseline.
+    A pandas frame: a day of a large fleet is a few ten thousand rows."""
+    from altaviz.predict import features
+
+    hourly = lakehouse.read(step.spark, step.lh, "gold_hourly_readings")
+    baselines = features.unit_baselines(
+        features.running(features.with_derived_signals(hourly)), step.config.predictions.baseline_days
+    )
+    starts = _score_from(step.spark, step.lh)
+    context = F.expr(f"INTERVAL {max(features.WINDOWS.values())} HOURS")
+    rows = (
+        hourly.join(F.broadcast(starts), "compressor_id")
+        .filter(F.col("hour_start") >= F.col("_score_from") - context)
+        .drop("_score_from", "_score_until")
+    )
+    return (
+        features.to_features(rows, baselines)
+        .join(F.broadcast(starts), "compressor_id")
+        .filter((F.col("hour_start") >= F.col("_score_from")) & (F.col("hour_start") < F.col("_score_until")))
+        .drop("_score_from", "_score_until")
+        .toPandas()
+    )
+
+
+def score_hours(step: Step, promoted: PromotedModel, wanted: Any) -> DataFrame:
+    """07_score, 3: per hour the probability of failing within the horizon and the remaining useful
+    life, each row naming the model version, as a frame of ``gold_predictions``."""
+    from altaviz.predict import train
+
+    with step.phase(f"scoring with {promoted.name} version {promoted.version}") as scoring:
+        predicted = train.score(wanted, promoted.model, promoted.version, step.config, step.now)
+        scoring.rows = len(predicted)
+    step.rows_in = step.rows_out = len(predicted)
+    step.detail["hours_scored"] = len(predicted)
+    return step.spark.createDataFrame(
+        predicted.assign(reading_date=predicted.hour_start.dt.date), TABLES["gold_predictions"].schema
+    )
+
+
+def write_predictions(step: Step, predicted: DataFrame) -> None:
+    """07_score, 4: the predictions merged into ``gold_predictions`` (a rerun rewrites nothing), then
+    the model alert episodes of the units scored rebuilt from their last latch reset."""
+    lakehouse.ensure_table(step.spark, step.lh, "gold_predictions")
+    changed = 0
+    if not predicted.isEmpty():
+        lakehouse.merge(predicted, step.lh, "gold_predictions")
+        if step.write:  # the episodes are rebuilt from the stored predictions
+            scored_from = predicted.groupBy("compressor_id").agg(F.min("hour_start").alias("_score_from"))
+            changed = _refresh_model_episodes(step.spark, step.lh, step.config, scored_from)
+    step.detail["model_episodes_changed"] = changed
+
+
+def run_score(
+    spark: SparkSession, *, run_id: str, lakehouse_root: str = "", config_path: str = "", write: bool = True
+) -> dict[str, Any]:
+    """Scores the gold hours not scored yet with the promoted model version into gold_predictions
+    and model alert episodes (notebook 07_score, after 04_gold; the same chain, cell by cell)."""
+    step = open_step(
+        spark, "07_score", run_id=run_id, write=write, lakehouse_root=lakehouse_root, config_path=config_path
+    )
+    promoted = promoted_model(step)
+    wanted = features_to_score(step)
+    predicted = score_hours(step, promoted, wanted)
+    write_predictions(step, predicted)
+    return step.finish()

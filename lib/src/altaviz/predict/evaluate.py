@@ -110,3 +110,20 @@ def _naive_utc(times: pd.Series) -> pd.Series:
     """Spark hands timestamps to pandas as naive UTC; Parquet written by pandas may carry a zone."""
     times = pd.to_datetime(times)
     return times.dt.tz_convert("UTC").dt.tz_localize(None) if times.dt.tz is not None else times
+
+
+def alarms_while_healthy(episodes: pd.DataFrame, truth: pd.DataFrame) -> dict[str, int]:
+    """Per warning source (``episodes`` with a ``source`` column): the episodes that opened while
+    their unit was healthy by the answer key, outside every degradation of the unit (from its start
+    to its repair). A sensor fault on a healthy unit is such an alarm; a warning of a degradation that
+    only a work order after the data's end would reveal is not (the work orders alone count it false)."""
+    truth = truth.assign(**{c: _naive_utc(truth[c]) for c in ("degradation_start", "repaired_at")})
+    opened = episodes.assign(opened_at=_naive_utc(episodes.opened_at)).reset_index(drop=True)
+    spans = opened.reset_index().merge(
+        truth.loc[:, ["compressor_id", "degradation_start", "repaired_at"]], on="compressor_id"
+    )
+    during = (spans.opened_at >= spans.degradation_start) & (
+        spans.repaired_at.isna() | (spans.opened_at <= spans.repaired_at)
+    )
+    healthy = opened.drop(index=spans.loc[during, "index"].unique())
+    return {str(k): int(v) for k, v in healthy.groupby("source").size().items()}
