@@ -22,14 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-SENSORS = (
-    "vibration_mms",
-    "discharge_temp_f",
-    "suction_pressure_psi",
-    "discharge_pressure_psi",
-    "horsepower",
-    "gas_flow_mcf",
-)
+from altaviz.config import SENSOR_COLUMNS as SENSORS
+
 HEALTHY = (2.5, 250.0, 60.0, 1000.0, 1200.0, 9000.0)
 DAY = datetime(2026, 1, 1, tzinfo=UTC)
 UTC_MICROS = pa.timestamp("us", tz="UTC")
