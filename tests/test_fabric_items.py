@@ -120,8 +120,17 @@ def test_notebook_parses_round_trips_and_has_one_parameters_cell(name):
     assert "def " not in text, "notebooks stay thin: logic lives in the wheel"
 
 
-# Notebooks that run their step cell by cell (02_bronze and 06_train still make one call into jobs).
-NARRATED = ["01_simulate", "03_silver", "04_gold", "07_score", "05_publish", "08_maintain", "09_record_failure"]
+# Notebooks that run their step cell by cell (06_train still makes one call into jobs.run_train).
+NARRATED = [
+    "01_simulate",
+    "02_bronze",
+    "03_silver",
+    "04_gold",
+    "07_score",
+    "05_publish",
+    "08_maintain",
+    "09_record_failure",
+]
 # What a narrated notebook's code may call: the wheel's step functions and runtime helpers, print and
 # the parameter casts, and the step object's finish(). Anything else (spark.read, F.col, df.filter)
 # is logic that belongs in the wheel.
@@ -184,6 +193,7 @@ def test_run_step_calls_the_step_functions_its_notebook_calls_in_the_same_order(
 
     run = {
         "01_simulate": jobs.run_simulate,
+        "02_bronze": jobs.run_bronze,
         "03_silver": jobs.run_silver,
         "04_gold": jobs.run_gold,
         "07_score": jobs.run_score,
@@ -210,6 +220,7 @@ def test_run_step_calls_the_step_functions_its_notebook_calls_in_the_same_order(
 
 STEP_FUNCTIONS = {
     "01_simulate": ["open_step", "plan_simulation", "simulate_batch", "land_batch", "finish"],
+    "02_bronze": ["open_step", "land_new_deliveries", "record_landing", "record_bronze_quality", "finish"],
     "03_silver": [
         "open_step",
         "refresh_registries",

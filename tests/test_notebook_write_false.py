@@ -1,7 +1,7 @@
 """A notebook run with ``write = False`` runs every transform and writes nothing.
 
 The committed notebooks, run by the local runner in one pipeline: 01_simulate with write=False,
-then 01_simulate and 02_bronze land and ingest one compressor-day; then 03_silver runs with
+then 01_simulate lands one compressor-day, 02_bronze runs with write=False and then for real; then 03_silver runs with
 write=False, 03_silver for real, and 04_gold and 05_publish with write=False. Each dry run must see
 exactly what the real one after it handles (nothing landed, no stream checkpoint moved) and leave
 no row anywhere; the dry gold and publish runs must compute features and create no gold table, no
@@ -44,12 +44,15 @@ def run(tmp_path_factory):
     dry_simulate["typeProperties"]["parameters"]["write"] = WRITE_FALSE
     simulate = copy.deepcopy(by_name["01_simulate"])
     simulate["dependsOn"] = [{"activity": "01_simulate_dry", "dependencyConditions": ["Succeeded"]}]
+    bronze = copy.deepcopy(by_name["02_bronze"])
+    bronze["dependsOn"] = [{"activity": "02_bronze_dry", "dependencyConditions": ["Succeeded"]}]
     silver = copy.deepcopy(by_name["03_silver"])
     silver["dependsOn"] = [{"activity": "03_silver_dry", "dependencyConditions": ["Succeeded"]}]
     definition["properties"]["activities"] = [
         dry_simulate,
         simulate,
-        by_name["02_bronze"],
+        _dry(by_name["02_bronze"], "02_bronze_dry", "01_simulate"),
+        bronze,
         _dry(by_name["03_silver"], "03_silver_dry", "02_bronze"),
         silver,
         _dry(by_name["04_gold"], "04_gold_dry", "03_silver"),
@@ -83,6 +86,17 @@ def test_a_dry_simulation_simulates_the_batch_and_lands_nothing(run):
     assert dry["write"] is False
     assert "skipped" not in real, "the dry run landed the batch"
     assert dry["batch_id"] == real["batch_id"] and dry["rows"] == real["rows"] > 0
+
+
+def test_a_dry_bronze_run_reads_every_new_file_and_lands_none(run):
+    home, activities = run
+    dry, real = activities["02_bronze_dry"].exit_value, activities["02_bronze"].exit_value
+    assert dry["write"] is False and "write" not in real
+    assert dry["bronze_sensor_readings"] == real["bronze_sensor_readings"] > 0
+    # Only the real run's rows and ledger entries exist: the dry run's would double them.
+    assert len(_rows(home, "bronze_sensor_readings")) == real["bronze_sensor_readings"]
+    ledger = _rows(home, "bronze_landed_files")
+    assert not ledger.duplicated(subset=["source_file"]).any() and set(ledger["_ingest_run_id"]) == {"write-false-1"}
 
 
 def test_a_dry_silver_run_judges_what_the_real_one_then_judges_and_writes_nothing(run):

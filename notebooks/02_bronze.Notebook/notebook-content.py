@@ -43,7 +43,8 @@
 # PARAMETERS CELL ********************
 
 run_id = ""  # the pipeline passes @pipeline().RunId; empty means an ad-hoc run
-continuous_seconds = 0  # > 0: keep ingesting new files every that many seconds (runs until stopped)
+continuous_seconds = 0  # > 0: keep landing new files every that many seconds (runs until stopped)
+write = True  # False: read, cast and preview every new file, but write nothing (no tables, no ledger, no run log)
 
 # METADATA ********************
 
@@ -54,16 +55,17 @@ continuous_seconds = 0  # > 0: keep ingesting new files every that many seconds 
 
 # MARKDOWN ********************
 
-# ## Run
+# ## 0 · Open the step
 #
-# All logic lives in the `altaviz` wheel; this notebook only passes its parameters.
+# The Spark session, the lakehouse (read-only when `write` is False), `altaviz.yaml` and the step's
+# clock. The step is recorded in `ops_run_steps` by the last cell, only if every cell before it succeeded.
 
 # CELL ********************
 
 from altaviz import jobs, runtime
 
 spark = runtime.get_spark()
-result = jobs.run_bronze(spark, run_id=runtime.resolve_run_id(run_id), continuous_seconds=int(continuous_seconds))
+step = jobs.open_step(spark, "02_bronze", run_id=runtime.resolve_run_id(run_id), write=write)
 
 # METADATA ********************
 
@@ -72,8 +74,72 @@ result = jobs.run_bronze(spark, run_id=runtime.resolve_run_id(run_id), continuou
 # META   "language_group": "synapse_pyspark"
 # META }
 
+# MARKDOWN ********************
+
+# ## 1 · Land the new deliveries
+#
+# Per landing folder, the files not in `bronze_landed_files` yet: hashed, their columns matched to the
+# bronze table's and cast, appended with `_source_file`, `_ingested_at`, `_ingest_run_id` and a stable
+# `_record_id`. A value that does not cast travels on in `_unparsed_values` (silver quarantines its row);
+# a file that cannot be read whole is rejected with the reason. Every file is then listed in the ledger.
+
 # CELL ********************
 
+landing = jobs.land_new_deliveries(step, int(continuous_seconds))
+print(landing.rows)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 2 · What was rejected
+#
+# The files rejected whole this run and why (also in `bronze_rejected_files`; `altaviz run` exits 4
+# when there are any).
+
+# CELL ********************
+
+rejected = jobs.record_landing(step, landing)
+runtime.preview(rejected)
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 3 · Data quality
+#
+# Freshness and duplicate record ids of the rows this run landed, appended to `gold_data_quality`.
+
+# CELL ********************
+
+runtime.preview(jobs.record_bronze_quality(step))
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 4 · Record the step
+#
+# One row in `ops_run_steps` (when writing); its summary is the notebook's exit value.
+
+# CELL ********************
+
+result = step.finish()
 runtime.exit_notebook(result)
 
 # METADATA ********************

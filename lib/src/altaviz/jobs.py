@@ -417,6 +417,71 @@ def run_simulate(
 # ---------------------------------------------------------------- 02_bronze
 
 
+@dataclass
+class BronzeLanding:
+    """What one or more landing passes did: rows appended per bronze table, rejected files and why."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, str] = field(default_factory=dict)
+
+
+def land_new_deliveries(step: Step, continuous_seconds: int = 0) -> BronzeLanding:
+    """02_bronze, 1: every file delivered under ``Files/raw/<folder>`` since the last run, each
+    landing folder into its bronze table (``bronze.land_new_files``): listed against the
+    ``bronze_landed_files`` ledger, hashed (the same content twice is a duplicate delivery), its
+    columns read and cast to the table's types (Parquet or CSV), appended with ingestion metadata;
+    a file that cannot be read whole is rejected with the reason. ``continuous_seconds`` > 0 keeps
+    landing every that many seconds (stop the run to end)."""
+    if continuous_seconds < 0:
+        raise ValueError(f"continuous_seconds must be 0 (land once) or a positive interval, got {continuous_seconds}")
+    landing = BronzeLanding(rows={table: 0 for table in LANDING_FOLDERS.values()})
+    while True:
+        with step.phase("landing new files") as landing_phase:
+            for folder, table in LANDING_FOLDERS.items():
+                landed = bronze.land_new_files(
+                    step.spark,
+                    step.lh,
+                    folder,
+                    step.lh.files_path(f"raw/{folder}"),
+                    table,
+                    step.run_id,
+                    reject_duplicates=folder not in REGISTRY_SNAPSHOTS,
+                )
+                landing.rows[table] += landed.rows
+                landing.rejected |= landed.rejected
+                log.info(
+                    "%s: %d new files, %d rows, %d rejected", folder, landed.files, landed.rows, len(landed.rejected)
+                )
+            landing_phase.rows = sum(landing.rows.values())
+        if not continuous_seconds:
+            return landing
+        progress.report(step.name, f"landing continuously every {continuous_seconds} s (stop the run to end)")
+        time.sleep(continuous_seconds)
+
+
+def record_landing(step: Step, landing: BronzeLanding) -> DataFrame:
+    """02_bronze, 2: the rows landed per table and the files rejected per reason, in the step's
+    summary (``altaviz run`` exits 4 when a file was rejected); the rejected files to look at."""
+    step.rows_out = landing.rows.get("bronze_sensor_readings", 0)
+    step.detail.update(
+        {**landing.rows, "rejected_files": len(landing.rejected), "rejected": _reason_counts(landing.rejected)}
+    )
+    return step.spark.createDataFrame(sorted(landing.rejected.items()), "source_file string, reason string")
+
+
+def record_bronze_quality(step: Step) -> DataFrame:
+    """02_bronze, 3: bronze's data-quality metrics (freshness, duplicate ids) of the rows this run
+    landed, appended to ``gold_data_quality``."""
+    this_run = _ingested_by_run(step.spark, step.lh, "bronze_sensor_readings", step.run_id, step.started)
+    counts = this_run.agg(
+        F.count(F.lit(1)).alias("rows"), F.count_distinct("_record_id").alias("ids"), F.max("_ingested_at")
+    ).first()
+    now = datetime.now(UTC)
+    newest = _aware(counts[2]) or _newest(step.spark, step.lh, "bronze_sensor_readings", "_ingested_at")
+    metrics = quality.bronze_metrics(counts[0], counts[1], newest, now)
+    return _record_quality(step.spark, step.lh, "bronze_sensor_readings", metrics, step.run_id, now)
+
+
 def run_bronze(
     spark: SparkSession,
     *,
@@ -424,59 +489,18 @@ def run_bronze(
     continuous_seconds: int = 0,
     lakehouse_root: str = "",
     config_path: str = "",
+    write: bool = True,
 ) -> dict[str, Any]:
-    """Appends every raw file not ingested yet to its bronze table, with ingestion metadata.
-
-    ``continuous_seconds`` > 0 keeps ingesting: every that many seconds the new files land in bronze
-    (real-time monitoring; stop it by stopping the notebook or process). 0 ingests what is there and ends.
-    """
-    if continuous_seconds < 0:
-        raise ValueError(f"continuous_seconds must be 0 (ingest once) or a positive interval, got {continuous_seconds}")
-    lh, config = _setup(lakehouse_root, config_path)
-    summary: dict[str, Any] = {}
-    started = datetime.now(UTC)
-    with recorded_step(spark, lh, run_id, "02_bronze") as step:
-        rejected: dict[str, str] = {}
-        while True:
-            with progress.phase(spark, "02_bronze", "landing new files") as ingesting:
-                for folder, table in LANDING_FOLDERS.items():
-                    landed = bronze.land_new_files(
-                        spark,
-                        lh,
-                        folder,
-                        lh.files_path(f"raw/{folder}"),
-                        table,
-                        run_id,
-                        reject_duplicates=folder not in REGISTRY_SNAPSHOTS,
-                    )
-                    summary[table] = summary.get(table, 0) + landed.rows
-                    rejected |= landed.rejected
-                    log.info(
-                        "%s: %d new files, %d rows, %d rejected",
-                        folder,
-                        landed.files,
-                        landed.rows,
-                        len(landed.rejected),
-                    )
-                ingesting.rows = sum(v for v in summary.values() if isinstance(v, int))
-            if not continuous_seconds:
-                break
-            progress.report("02_bronze", f"landing continuously every {continuous_seconds} s (stop the run to end)")
-            time.sleep(continuous_seconds)
-        summary["rejected_files"] = len(rejected)
-        summary["rejected"] = _reason_counts(rejected)
-        step.rows_out = summary.get("bronze_sensor_readings", 0)
-        step.detail = dict(summary)
-        this_run = _ingested_by_run(spark, lh, "bronze_sensor_readings", run_id, started)
-        counts = this_run.agg(
-            F.count(F.lit(1)).alias("rows"), F.count_distinct("_record_id").alias("ids"), F.max("_ingested_at")
-        ).first()
-        now = datetime.now(UTC)
-        newest = _aware(counts[2]) or _newest(spark, lh, "bronze_sensor_readings", "_ingested_at")
-        _record_quality(
-            spark, lh, "bronze_sensor_readings", quality.bronze_metrics(counts[0], counts[1], newest, now), run_id, now
-        )
-    return summary
+    """Lands every raw file not landed yet in its bronze table, with ingestion metadata (the chain
+    ``02_bronze`` runs cell by cell). ``continuous_seconds`` > 0 keeps landing (real-time
+    monitoring; stop it by stopping the notebook or process); 0 lands what is there and ends."""
+    step = open_step(
+        spark, "02_bronze", run_id=run_id, write=write, lakehouse_root=lakehouse_root, config_path=config_path
+    )
+    landing = land_new_deliveries(step, continuous_seconds)
+    record_landing(step, landing)
+    record_bronze_quality(step)
+    return step.finish()
 
 
 def _reason_counts(rejected: dict[str, str]) -> dict[str, int]:
