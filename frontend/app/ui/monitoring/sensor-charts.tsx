@@ -1,9 +1,10 @@
 'use client';
 
 import { useEffect, useRef } from 'react';
+import { readoutOnCursor } from '../shared/chart-readout';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { fmtNumber, fmtTime } from '@/app/lib/format';
+import { fmtNumber } from '@/app/lib/format';
 
 /** `label` is the aggregate ('mean', 'max', 'min'); the bucket size is prefixed when shown. */
 export type PanelSeries = { label: string; key: string; dashed?: boolean; extreme?: boolean };
@@ -162,20 +163,8 @@ export function SensorCharts({ compressorId, bucketHours, points, times, columns
               }
               ctx.restore();
             }],
-            setCursor: [(u) => {
-              const out = readouts.current[i];
-              if (!out) return;
-              const idx = u.cursor.idx;
-              const t = idx === null || idx === undefined ? undefined : u.data[0][idx];
-              if (t === undefined) {
-                out.textContent = idleText(u.data[0].length);
-                delete out.dataset.time;
-                return;
-              }
-              const iso = new Date(t * 1000).toISOString();
-              out.dataset.time = iso;
-              out.textContent = `${fmtTime(iso)} · ${panel.series.map((s, j) => `${per(bucket)} ${s.label} ${fmtNumber(u.data[j + 1]![idx!], 2)}`).join(' · ')}`;
-            }],
+            setCursor: [readoutOnCursor(() => readouts.current[i], idleText,
+              (u, idx) => panel.series.map((s, j) => `${per(bucket)} ${s.label} ${fmtNumber(u.data[j + 1]![idx], 2)}`).join(' · '))],
             setScale: [(u, key) => {
               if (key !== 'x') return;
               const { min, max } = u.scales.x!;

@@ -1,9 +1,10 @@
 'use client';
 
 import { useEffect, useRef } from 'react';
+import { readoutOnCursor } from '../shared/chart-readout';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { fmtMinutes, fmtNumber, fmtTime } from '@/app/lib/format';
+import { fmtMinutes, fmtNumber } from '@/app/lib/format';
 
 export type TrendPanel = { key: string; title: string; unit: string; values: (number | null)[][] };
 
@@ -71,20 +72,8 @@ export function QualityTrendCharts({ times, tables, colors, panels }: {
             ...tables.map((t, j) => ({ label: t, stroke: colors[j], width: 1.8, spanGaps: false, points: { show: times.length <= 40, size: 4 } })),
           ],
           hooks: {
-            setCursor: [(u) => {
-              const out = readouts.current[i];
-              if (!out) return;
-              const idx = u.cursor.idx;
-              const t = idx === null || idx === undefined ? undefined : u.data[0][idx];
-              if (t === undefined) {
-                out.textContent = idleText(u.data[0].length);
-                delete out.dataset.time;
-                return;
-              }
-              const iso = new Date(t * 1000).toISOString();
-              out.dataset.time = iso;
-              out.textContent = `${fmtTime(iso)} · ${tables.map((name, j) => `${name} ${fmt(panel, u.data[j + 1]![idx!])}`).join(' · ')}`;
-            }],
+            setCursor: [readoutOnCursor(() => readouts.current[i], idleText,
+              (u, idx) => tables.map((name, j) => `${name} ${fmt(panel, u.data[j + 1]![idx])}`).join(' · '))],
             setScale: [(u, key) => {
               if (key !== 'x' || syncing) return;
               const { min, max } = u.scales.x!;
