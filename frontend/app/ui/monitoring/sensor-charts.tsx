@@ -1,7 +1,7 @@
 'use client';
 
 import { useEffect, useRef } from 'react';
-import { readoutOnCursor } from '../shared/chart-readout';
+import { followSizeAndTheme, readoutOnCursor } from '../shared/uplot-hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { fmtNumber } from '@/app/lib/format';
@@ -189,21 +189,11 @@ export function SensorCharts({ compressorId, bucketHours, points, times, columns
     }
 
     build();
-    const resize = new ResizeObserver(() => {
-      plots.forEach((p, i) => {
-        const w = holders.current[i]?.clientWidth;
-        if (w && Math.abs(w - p.width) > 1) p.setSize({ width: Math.max(200, w), height: HEIGHT });
-      });
-    });
-    holders.current.forEach((h) => h && resize.observe(h));
-    // Canvas colours come from the theme's CSS variables: redraw when the theme toggles.
-    const theme = new MutationObserver(build);
-    theme.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+    const stopFollowing = followSizeAndTheme(plots, holders.current, HEIGHT, build);
     return () => {
       clearTimeout(refineTimer);
       request?.abort();
-      resize.disconnect();
-      theme.disconnect();
+      stopFollowing();
       plots.forEach((p) => p.destroy());
     };
   }, [compressorId, bucketHours, points, times, columns, panels, episodes, domain]);

@@ -1,7 +1,7 @@
 'use client';
 
 import { useEffect, useRef } from 'react';
-import { readoutOnCursor } from '../shared/chart-readout';
+import { followSizeAndTheme, readoutOnCursor } from '../shared/uplot-hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { fmtMinutes, fmtNumber } from '@/app/lib/format';
@@ -91,19 +91,9 @@ export function QualityTrendCharts({ times, tables, colors, panels }: {
     }
 
     build();
-    const resize = new ResizeObserver(() => {
-      plots.forEach((p, i) => {
-        const w = holders.current[i]?.clientWidth;
-        if (w && Math.abs(w - p.width) > 1) p.setSize({ width: Math.max(200, w), height: HEIGHT });
-      });
-    });
-    holders.current.forEach((h) => h && resize.observe(h));
-    // Axis colours come from the theme's CSS variables: redraw when the theme toggles.
-    const theme = new MutationObserver(build);
-    theme.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+    const stopFollowing = followSizeAndTheme(plots, holders.current, HEIGHT, build);
     return () => {
-      resize.disconnect();
-      theme.disconnect();
+      stopFollowing();
       plots.forEach((p) => p.destroy());
     };
   }, [times, tables, colors, panels]);

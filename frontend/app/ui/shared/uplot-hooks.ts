@@ -26,3 +26,28 @@ export function readoutOnCursor(
     out.textContent = `${fmtTime(iso)} · ${describe(u, idx)}`;
   };
 }
+
+/**
+ * Keeps each chart as wide as its holder, and redraws them all (`build`) when the theme toggles:
+ * axis and canvas colours come from the theme's CSS variables. Returns the function that stops both.
+ */
+export function followSizeAndTheme(
+  plots: uPlot[],
+  holders: (HTMLElement | null)[],
+  height: number,
+  build: () => void,
+): () => void {
+  const resize = new ResizeObserver(() => {
+    plots.forEach((p, i) => {
+      const w = holders[i]?.clientWidth;
+      if (w && Math.abs(w - p.width) > 1) p.setSize({ width: Math.max(200, w), height });
+    });
+  });
+  holders.forEach((h) => h && resize.observe(h));
+  const theme = new MutationObserver(build);
+  theme.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+  return () => {
+    resize.disconnect();
+    theme.disconnect();
+  };
+}
