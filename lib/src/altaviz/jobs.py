@@ -454,7 +454,11 @@ def run_bronze(
         summary["rejected_files"] = sum(rejected)
         step.rows_out = summary.get("bronze_sensor_readings", 0)
         step.detail = dict(summary)
-        this_run = _ingested_by_run(spark, lh, "bronze_sensor_readings", run_id, started)
+        readings_query = next((q for _, t, q in queries if t == "bronze_sensor_readings"), None)
+        since = (
+            _batches_since(spark, lh, "bronze_sensor_readings", readings_query, started) if readings_query else started
+        )
+        this_run = _ingested_by_run(spark, lh, "bronze_sensor_readings", run_id, since)
         counts = this_run.agg(
             F.count(F.lit(1)).alias("rows"), F.count_distinct("_record_id").alias("ids"), F.max("_ingested_at")
         ).first()
@@ -468,10 +472,26 @@ def run_bronze(
 
 def _ingested_by_run(spark: SparkSession, lh: Lakehouse, table: str, run_id: str, started: datetime) -> DataFrame:
     """The rows this run added to a bronze table; file statistics on _ingested_at skip every file
-    written before the run started."""
+    written before ``started`` (the run's start, or its first micro-batch's time: _batches_since)."""
     return lakehouse.read(spark, lh, table).filter(
         (F.col("_ingested_at") >= F.lit(started)) & (F.col("_ingest_run_id") == run_id)
     )
+
+
+def _batches_since(spark: SparkSession, lh: Lakehouse, table: str, query: Any, started: datetime) -> datetime:
+    """The earlier of ``started`` and the time of this run's first micro-batch into ``table``. A run
+    killed after planning a batch (its offset logged) but before committing it leaves the batch to
+    the next run, which replays it with the logged timestamp: its rows' _ingested_at
+    (current_timestamp() in a stream is the batch's time) is then older than the run's start."""
+    batches = [int(p["batchId"]) for p in query.recentProgress]
+    if not batches:
+        return started
+    text = lakehouse.read_text(spark, f"{lh.checkpoint_path(table)}/offsets/{min(batches)}")
+    try:
+        logged = json.loads((text or "").splitlines()[1])["batchTimestampMs"]
+    except (IndexError, KeyError, ValueError):
+        return started
+    return min(started, datetime.fromtimestamp(logged / 1000, UTC))
 
 
 def _reject_files_without_rows(
@@ -489,9 +509,17 @@ def _reject_files_without_rows(
                 consumed |= bronze.files_in_source_log(text, batches)
     if not consumed:
         return 0
+    # Rows from a consumed file, whichever run wrote them: a batch a killed run wrote to the table
+    # but did not mark done in the checkpoint is replayed by this run and skipped by the Delta sink
+    # (already committed), so its rows keep the killed run's id.
+    since = _batches_since(spark, lh, table, query, started)
     produced = {
         bronze.file_key(row[0])
-        for row in _ingested_by_run(spark, lh, table, run_id, started).select("_source_file").distinct().collect()
+        for row in lakehouse.read(spark, lh, table)
+        .filter(F.col("_ingested_at") >= F.lit(since))
+        .select("_source_file")
+        .distinct()
+        .collect()
     }
     schema, _ = RAW_SOURCES[source]
     now = datetime.now(UTC)
