@@ -193,13 +193,13 @@ def _kill_tree(pid: int) -> None:
 
 
 def _publish_transaction_open(home: Path) -> bool:
-    """The run's publish transaction is open and has written past its first table."""
+    """Another session holds uncommitted writes to hourly_readings: the publish transaction is open
+    and past its first tables (an INSERT keeps its RowExclusiveLock until the transaction ends)."""
     try:
         rows = _sql(
             home,
-            "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL "
-            "AND backend_type = 'client backend' AND (query ILIKE '%hourly_readings%' OR query ILIKE '%alerts%' "
-            "OR query ILIKE '%latest_readings%' OR query ILIKE '%data_quality%') AND query NOT ILIKE '%create %'",
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE c.relname = 'hourly_readings' AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()",
         )
     except psycopg.Error:
         return False
