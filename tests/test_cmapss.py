@@ -1,4 +1,7 @@
-"""C-MAPSS FD001 through the sequence-RUL trainer: file format, windows, splits, scaling, a real small run."""
+"""C-MAPSS FD001 through the sequence-RUL trainer: file format, windows, splits, scaling, a real small
+run. The files are synthetic ones in NASA's format (the benchmark data lives outside the repository,
+in ../shared, which a CI clone need not have): engines run to failure with a few sensors that drift
+with wear and the FD001 constant sensors constant."""
 
 from __future__ import annotations
 
@@ -21,8 +24,34 @@ from altaviz.predict.sequence import (
     split_units,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmapss"
-needs_data = pytest.mark.skipif(not (DATA / "train_FD001.txt").is_file(), reason=f"C-MAPSS FD001 not in {DATA}")
+# FD001's sensors that never vary (their 1-based numbers); the other 14 drift with wear here.
+CONSTANT_SENSORS = (1, 5, 6, 10, 16, 18, 19)
+
+
+def _write_engines(path: Path, lengths: list[int], *, truncate: bool, seed: int) -> None:
+    """Engines in the 26-column format: unit, cycle, 3 settings, 21 sensors. Informative sensors
+    drift toward failure (at cycle ``length``); a test file cuts each engine short."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for unit, length in enumerate(lengths, start=1):
+        shown = int(rng.integers(31, length)) if truncate else length
+        for cycle in range(1, shown + 1):
+            wear = cycle / length
+            settings = rng.normal(0, 0.002, 3)
+            sensors = [
+                100.0 if s in CONSTANT_SENSORS else 500.0 + 10 * s + 20 * s * wear**2 + rng.normal(0, 0.5)
+                for s in range(1, 22)
+            ]
+            lines.append(" ".join(f"{v:.4f}" for v in (unit, cycle, *settings, *sensors)) + " ")
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cmapss")
+    _write_engines(folder / "train_FD001.txt", [150 + 7 * i for i in range(8)], truncate=False, seed=0)
+    _write_engines(folder / "test_FD001.txt", [120 + i for i in range(100)], truncate=True, seed=1)
+    return folder
 
 
 def _unit(unit: int, steps: int, n_features: int = 3) -> UnitSeries:
@@ -44,16 +73,15 @@ def test_reads_the_26_column_format_sorted_by_unit_and_cycle(tmp_path):
         read_cmapss(f)
 
 
-@needs_data
-def test_fd001_files_units_and_informative_sensors():
-    train, test = read_cmapss(DATA / "train_FD001.txt"), read_cmapss(DATA / "test_FD001.txt")
-    assert train.shape == (20631, 26) and test.shape == (13096, 26)
-    assert set(np.unique(train[:, 0])) == set(np.unique(test[:, 0])) == set(range(1, 101))
+def test_fd001_format_units_and_informative_sensors(data):
+    train, test = read_cmapss(data / "train_FD001.txt"), read_cmapss(data / "test_FD001.txt")
+    assert train.shape == (sum(150 + 7 * i for i in range(8)), 26)
+    assert set(np.unique(train[:, 0])) == set(range(1, 9)) and set(np.unique(test[:, 0])) == set(range(1, 101))
     sensors = informative_sensors(train)
     assert [int(s.split("_")[1]) for s in sensors] == [2, 3, 4, 7, 8, 9, 11, 12, 13, 14, 15, 17, 20, 21]
     engines = to_units(train, sensors, run_to_failure=True)
     e1 = engines[0]
-    assert e1.features.shape == (192, 14) and e1.rul[0] == 191 and e1.rul[-1] == 0
+    assert e1.features.shape == (150, 14) and e1.rul[0] == 149 and e1.rul[-1] == 0
     # Test engines have no labels: make_windows refuses them, so none can reach training.
     tests = to_units(test, sensors, run_to_failure=False)
     assert all(u.rul is None for u in tests)
@@ -101,8 +129,7 @@ def test_scaler_is_fitted_on_training_units_only():
         prepare(train, [_unit(2, 60)], TrainConfig())
 
 
-@needs_data
-def test_small_real_run_through_the_cli_writes_a_rul_per_test_engine(tmp_path):
+def test_small_real_run_through_the_cli_writes_a_rul_per_test_engine(tmp_path, data):
     out = tmp_path / "fd001.csv"
     result = CliRunner().invoke(
         app,
@@ -112,7 +139,7 @@ def test_small_real_run_through_the_cli_writes_a_rul_per_test_engine(tmp_path):
             "--out",
             str(out),
             "--data-dir",
-            str(DATA),
+            str(data),
             "--train-units",
             "6",
             "--epochs",
