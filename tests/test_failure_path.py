@@ -72,6 +72,7 @@ def test_the_run_fails_and_the_cli_exits_non_zero(failed_run):
         "02_bronze": "failed",
         "03_silver": "skipped",
         "04_gold": "skipped",
+        "07_score": "skipped",
         "05_publish": "skipped",
         "09_record_failure": "succeeded",
         "run_failed": "failed",
