@@ -27,8 +27,8 @@ RUN_DATE = "2026-11-20"
 WINDOW_END = datetime(2026, 11, 20, tzinfo=UTC)
 # Rows each run adds to the run logs: the first run measures every layer; a rerun with nothing new
 # measures only what is still defined (bronze and silver freshness, silver consistency).
-PER_RUN_TABLES = {"ops_run_steps": 6, "silver_rule_counts": 9, "gold_data_quality": 8}
-PER_EMPTY_RUN_TABLES = {"ops_run_steps": 6, "silver_rule_counts": 9, "gold_data_quality": 3}
+PER_RUN_TABLES = {"ops_run_steps": 6, "silver_rule_counts": 10, "gold_data_quality": 8}
+PER_EMPTY_RUN_TABLES = {"ops_run_steps": 6, "silver_rule_counts": 10, "gold_data_quality": 3}
 EPOCH = WINDOW_END - timedelta(days=7)  # the fleet's first batch: the failure and fault schedules count from it
 DATA_SQL_TABLES = ("stations", "compressors", "sensor_thresholds", "hourly_readings", "predictions", "alerts")
 # A run that finds no promoted model in the (session-wide) registry trains the first one inside
