@@ -7,7 +7,7 @@ LIB_SOURCES := $(shell find lib/src sql -type f -not -name '*.pyc' 2>/dev/null) 
 export ALTAVIZ_HOME ?= $(CURDIR)/.altaviz
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: setup run maintain train bench test test-python test-frontend lint wheel dashboard db-stop clean
+.PHONY: setup run maintain train notebook bench test test-python test-frontend lint wheel dashboard db-stop clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ maintain: setup
 # RUN_ARGS="-p training_data=lakehouse" trains on this state folder's own gold tables and work orders.
 train: setup
 	$(BIN)/altaviz run --pipeline pipelines/altaviz_training.DataPipeline/pipeline-content.json $(RUN_ARGS)
+
+# The notebooks in JupyterLab (http://localhost:8888), cell by cell against this state folder's
+# lakehouse: working copies in $(ALTAVIZ_HOME)/notebooks (kept if they hold unsaved edits);
+# `.venv/bin/altaviz notebook save` writes edits back to notebooks/*.Notebook/notebook-content.py.
+notebook: setup
+	$(BIN)/pip install --quiet './lib[notebook]'
+	-$(BIN)/altaviz notebook open
+	$(BIN)/jupyter lab --no-browser --ServerApp.root_dir="$(ALTAVIZ_HOME)/notebooks" $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Fleet-scale benchmark (not part of `make test`; about 20 minutes): benchmarks/README.md.
 bench: setup

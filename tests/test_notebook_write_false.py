@@ -14,10 +14,14 @@ import copy
 import json
 from pathlib import Path
 
+import nbformat
 import pytest
 from deltalake import DeltaTable
+from nbclient import NotebookClient
+from typer.testing import CliRunner
 
-from altaviz import runner
+from altaviz import runner, runtime
+from altaviz.cli import app
 
 pytestmark = pytest.mark.e2e
 
@@ -132,3 +136,37 @@ def test_dry_gold_and_publish_runs_compute_and_leave_no_table_checkpoint_or_data
     assert publish["compressors"] == 1 and publish["hourly_readings"] == 0  # gold was never written
     assert publish["refresh"]["semantic_model"] == "skipped (write=False)"
     assert not (home / "state" / "database.json").exists(), "write=False started the serving database"
+
+
+def test_an_opened_working_copy_runs_cell_by_cell_in_a_jupyter_kernel_and_previews_each_step(
+    run, tmp_path, monkeypatch
+):
+    """What a data engineer does locally: `altaviz notebook open 04_gold`, set `write = False`, run
+    the cells one after another in a Jupyter kernel against this state folder's lakehouse."""
+    home, _ = run
+    copies = tmp_path / "copies"
+    opened = CliRunner().invoke(
+        app, ["notebook", "open", "04_gold", "--notebooks", str(REPO / "notebooks"), "--copies", str(copies)]
+    )
+    assert opened.exit_code == 0, opened.output
+    nb = nbformat.read(copies / "04_gold.ipynb", as_version=4)
+    parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert "write = True" in parameters.source
+    parameters.source = parameters.source.replace("write = True", "write = False")
+    monkeypatch.setenv("ALTAVIZ_HOME", str(home))
+    monkeypatch.delenv("ALTAVIZ_PREVIEW", raising=False)
+    client = NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(copies)}})
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                client.execute_cell(cell, index)  # raises CellExecutionError on the first failing cell
+    # Each previewing cell showed its frame (a Jupyter kernel is someone looking; papermill runs are not).
+    previewing = [c for c in nb.cells if c.cell_type == "code" and "runtime.preview" in c.source]
+    assert previewing and all(
+        any(o.output_type == "display_data" and "text/html" in o.data for o in c.outputs) for c in previewing
+    ), [c.outputs for c in previewing]
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    exit_value = json.loads(printed.split(runtime.EXIT_MARKER, 1)[1].splitlines()[0])
+    assert exit_value["write"] is False and exit_value["hours_written"] > 0
+    tables = {p.name for p in (home / "lakehouse" / "Tables").iterdir()}
+    assert not {t for t in tables if t.startswith("gold_") and t != "gold_data_quality"}, tables

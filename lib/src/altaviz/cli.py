@@ -21,6 +21,10 @@ app.add_typer(users_app, name="users")
 app.add_typer(fabric_app, name="fabric")
 benchmark_app = typer.Typer(help="Public benchmarks of the predictive models.", no_args_is_help=True)
 app.add_typer(benchmark_app, name="benchmark")
+notebook_app = typer.Typer(
+    help="Working copies of the repository's notebooks for Jupyter, and saving edits back.", no_args_is_help=True
+)
+app.add_typer(notebook_app, name="notebook")
 # Progress lines are never wrapped: a log or CI terminal keeps them one line each.
 console = Console(soft_wrap=True)
 
@@ -259,6 +263,106 @@ def evaluate(
     for row in table.itertuples(index=False):
         out.add_row(*[v if isinstance(v, str) else ("—" if pd.isna(v) else f"{v:.3g}") for v in row])
     console.print(out)
+
+
+NotebooksOption = Annotated[Path, typer.Option(help="Folder with the *.Notebook items.")]
+CopiesOption = Annotated[
+    Path | None, typer.Option(help="Folder of the working copies (default <state folder>/notebooks).")
+]
+
+
+def _notebook_items(notebooks: Path, names: list[str]) -> dict[str, Path]:
+    """name (``04_gold``) → its notebook-content.py; unknown names are an error that lists the known ones."""
+    items = {
+        p.parent.name.removesuffix(".Notebook"): p for p in sorted(notebooks.glob("*.Notebook/notebook-content.py"))
+    }
+    unknown = [n for n in names if n not in items]
+    if unknown or not items:
+        console.print(
+            f"[red]no notebook {', '.join(unknown) or 'at all'}[/] in {notebooks}; known: {', '.join(items) or '-'}"
+        )
+        raise typer.Exit(2)
+    return {n: items[n] for n in names} if names else items
+
+
+@notebook_app.command("open")
+def notebook_open(
+    names: Annotated[list[str] | None, typer.Argument(help="Notebooks (e.g. 04_gold); default all.")] = None,
+    notebooks: NotebooksOption = Path("notebooks"),
+    copies: CopiesOption = None,
+    force: Annotated[bool, typer.Option(help="Replace working copies that have unsaved edits.")] = False,
+) -> None:
+    """Write each notebook as a Jupyter working copy (.ipynb) that runs against the local lakehouse.
+    A copy with edits not saved back is kept unless --force."""
+    import nbformat
+
+    from altaviz import fabric_format
+
+    folder = copies or runtime.state_home() / "notebooks"
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = 0
+    for name, source in _notebook_items(notebooks, names or []).items():
+        text = source.read_text(encoding="utf-8")
+        copy = folder / f"{name}.ipynb"
+        if copy.exists() and not force and fabric_format.has_edits(nbformat.read(copy, as_version=4), text):
+            console.print(f"kept {copy}: it has edits not saved back (`altaviz notebook save {name}`, or --force)")
+            kept += 1
+            continue
+        nbformat.write(fabric_format.working_copy(text), copy)
+        console.print(f"wrote {copy}")
+    console.print(
+        f"Open them with `make notebook` (JupyterLab on {folder}); save edits back with `altaviz notebook save`.",
+        highlight=False,
+    )
+    if kept:
+        raise typer.Exit(1)
+
+
+@notebook_app.command("save")
+def notebook_save(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Notebooks (e.g. 04_gold); default every working copy.")
+    ] = None,
+    notebooks: NotebooksOption = Path("notebooks"),
+    copies: CopiesOption = None,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite a repository notebook that changed since the copy was opened.")
+    ] = False,
+) -> None:
+    """Write the cells of each working copy back to the repository's notebook-content.py (outputs
+    dropped, Fabric metadata kept); refused when the repository notebook changed meanwhile."""
+    import nbformat
+
+    from altaviz import fabric_format
+
+    folder = copies or runtime.state_home() / "notebooks"
+    wanted = names or sorted(p.stem for p in folder.glob("*.ipynb"))
+    if not wanted:
+        console.print(f"[red]no working copies[/] in {folder}: `altaviz notebook open` first")
+        raise typer.Exit(2)
+    refused = 0
+    for name, source in _notebook_items(notebooks, wanted).items():
+        copy = folder / f"{name}.ipynb"
+        if not copy.exists():
+            console.print(f"[red]no working copy[/] {copy}")
+            refused += 1
+            continue
+        text = source.read_text(encoding="utf-8")
+        nb = nbformat.read(copy, as_version=4)
+        try:
+            saved = fabric_format.save_working_copy(nb, text, force=force)
+        except (fabric_format.StaleCopyError, fabric_format.FabricFormatError) as err:
+            console.print(f"[red]not saved[/] {name}: {err}")
+            refused += 1
+            continue
+        if saved == text:
+            console.print(f"{name}: no changes")
+            continue
+        source.write_text(saved, encoding="utf-8")
+        nbformat.write(nb, copy)  # outputs kept; the copy now stands for the saved source
+        console.print(f"saved {name} → {source}")
+    if refused:
+        raise typer.Exit(1)
 
 
 @benchmark_app.command("cmapss")

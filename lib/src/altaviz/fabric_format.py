@@ -153,3 +153,72 @@ def from_ipynb(nb: nbformat.NotebookNode) -> FabricNotebook:
             kind = "parameters" if "parameters" in c.metadata.get("tags", []) else "code"
         cells.append(FabricCell(kind, c.source, c.metadata.get("fabric")))
     return FabricNotebook(metadata=metadata, cells=cells)
+
+
+# --- Working copies: a repository notebook opened in Jupyter, and the edits saved back ------------
+
+_SOURCE_HASH_KEY = "altaviz_source_sha256"
+# A cell added in Jupyter gets the metadata Fabric gives a new PySpark code cell.
+_NEW_CODE_CELL_META = {"language": "python", "language_group": "synapse_pyspark"}
+
+
+class StaleCopyError(RuntimeError):
+    """A working copy and its repository notebook have both changed: saving or refreshing would lose one."""
+
+
+def _sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def working_copy(source_text: str) -> nbformat.NotebookNode:
+    """The .ipynb a data engineer opens in Jupyter: the notebook as ``to_ipynb`` makes it, plus the
+    hash of the source it came from, so ``save_working_copy`` can tell a concurrent change apart."""
+    nb = to_ipynb(parse(source_text))
+    nb.metadata[_SOURCE_HASH_KEY] = _sha256(source_text)
+    return nb
+
+
+def _notebook_of(nb: nbformat.NotebookNode) -> FabricNotebook:
+    """The Fabric notebook a working copy stands for (outputs and execution counts are not source)."""
+    clean = nbformat.from_dict(nb)
+    clean.metadata.pop(_SOURCE_HASH_KEY, None)
+    for cell in clean.cells:
+        if cell.cell_type == "code" and "fabric" not in cell.metadata:
+            cell.metadata["fabric"] = dict(_NEW_CODE_CELL_META)
+    return from_ipynb(clean)
+
+
+def _in_source_order(edited: FabricNotebook, original: FabricNotebook) -> FabricNotebook:
+    """``edited`` with every metadata block that equals one of ``original``'s written in the original's
+    key order (a saved .ipynb sorts keys): a save changes only the lines that were edited."""
+    known = [original.metadata, *(c.metadata for c in original.cells if c.metadata is not None)]
+
+    def ordered(meta: dict[str, Any] | None) -> dict[str, Any] | None:
+        return next((m for m in known if m == meta), meta)
+
+    cells = [FabricCell(c.kind, c.source, ordered(c.metadata)) for c in edited.cells]
+    return FabricNotebook(metadata=ordered(edited.metadata) or {}, cells=cells)
+
+
+def has_edits(nb: nbformat.NotebookNode, source_text: str) -> bool:
+    """Whether the working copy's cells differ from the repository source it was opened from."""
+    return _notebook_of(nb) != parse(source_text)
+
+
+def save_working_copy(nb: nbformat.NotebookNode, source_text: str, *, force: bool = False) -> str:
+    """The repository source with the working copy's cells (outputs dropped). Refused when the
+    repository source changed since the copy was opened (a pull, another editor) unless ``force``.
+    ``nb`` is marked as opened from the returned source, so the next save compares against it."""
+    opened_from = nb.metadata.get(_SOURCE_HASH_KEY)
+    if not force and opened_from is not None and opened_from != _sha256(source_text):
+        raise StaleCopyError(
+            "the repository notebook changed since this working copy was opened; "
+            "save with force to overwrite it, or open a fresh copy (its edits are lost)"
+        )
+    original = parse(source_text)
+    edited = _notebook_of(nb)
+    saved = source_text if edited == original else render(_in_source_order(edited, original))
+    nb.metadata[_SOURCE_HASH_KEY] = _sha256(saved)
+    return saved
