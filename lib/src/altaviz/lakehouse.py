@@ -425,9 +425,13 @@ def stream_checkpoint(spark: SparkSession, lakehouse: Lakehouse, stream: str) ->
     real = lakehouse.checkpoint_path(stream)
     if not lakehouse.read_only:
         return real
+    import atexit
+    import shutil
     import tempfile
 
-    scratch = f"file://{tempfile.mkdtemp(prefix='altaviz-write-false-')}/{stream}"
+    folder = tempfile.mkdtemp(prefix="altaviz-write-false-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # scratch: gone with the session
+    scratch = f"file://{folder}/{stream}"
     source_fs, source = _filesystem(spark, real)
     if source_fs.exists(source):
         target_fs, target = _filesystem(spark, scratch)
