@@ -120,12 +120,13 @@ def test_notebook_parses_round_trips_and_has_one_parameters_cell(name):
     assert "def " not in text, "notebooks stay thin: logic lives in the wheel"
 
 
-# Notebooks that run their step cell by cell (06_train still makes one call into jobs.run_train).
+# Notebooks that run their step cell by cell (all of them).
 NARRATED = [
     "01_simulate",
     "02_bronze",
     "03_silver",
     "04_gold",
+    "06_train",
     "07_score",
     "05_publish",
     "08_maintain",
@@ -196,6 +197,7 @@ def test_run_step_calls_the_step_functions_its_notebook_calls_in_the_same_order(
         "02_bronze": jobs.run_bronze,
         "03_silver": jobs.run_silver,
         "04_gold": jobs.run_gold,
+        "06_train": jobs.run_train,
         "07_score": jobs.run_score,
         "05_publish": jobs.run_publish,
         "08_maintain": jobs.run_maintain,
@@ -231,6 +233,7 @@ STEP_FUNCTIONS = {
         "finish",
     ],
     "04_gold": ["open_step", "recompute_gold", "record_gold_quality", "summarise_alerts", "finish"],
+    "06_train": ["open_step", "training_tables", "train_model", "finish"],
     "07_score": ["open_step", "promoted_model", "features_to_score", "score_hours", "write_predictions", "finish"],
     "08_maintain": ["open_step", "vacuum_retention", "tables_to_maintain", "compact_and_vacuum", "finish"],
     "09_record_failure": ["open_step", "failed_steps", "record_failed_steps", "open_serving", "publish_run_log"],

@@ -41,12 +41,17 @@
 # (created on first use); `lakehouse` on this lakehouse's own gold tables and work orders.
 #
 # Reads: `Tables/gold_hourly_readings`, `Tables/silver_maintenance_events`, `Tables/gold_alert_episodes`.
-# Writes: the MLflow experiment and registered model.
+# Writes: the MLflow experiment and registered model, `Tables/ops_run_steps`.
+#
+# Each cell below is one call into the `altaviz` wheel; `runtime.preview` shows its result in an
+# interactive session and does nothing in a pipeline run. With `write = False` the models are fitted
+# and judged, and nothing is logged, registered or recorded.
 
 # PARAMETERS CELL ********************
 
 run_id = ""  # the pipeline passes @pipeline().RunId; empty means an ad-hoc run
 training_data = "history"  # history (simulated history fleet) or lakehouse (this lakehouse's gold)
+write = True  # False: fit and judge the models, but log, register and record nothing
 
 # METADATA ********************
 
@@ -57,16 +62,17 @@ training_data = "history"  # history (simulated history fleet) or lakehouse (thi
 
 # MARKDOWN ********************
 
-# ## Run
+# ## 0 · Open the step
 #
-# All logic lives in the `altaviz` wheel; this notebook only passes its parameters.
+# The Spark session, the lakehouse (read-only when `write` is False), `altaviz.yaml` and the step's
+# clock. The step is recorded in `ops_run_steps` by the last cell, only if every cell before it succeeded.
 
 # CELL ********************
 
 from altaviz import jobs, runtime
 
 spark = runtime.get_spark()
-result = jobs.run_train(spark, run_id=runtime.resolve_run_id(run_id), training_data=training_data)
+step = jobs.open_step(spark, "06_train", run_id=runtime.resolve_run_id(run_id), write=write)
 
 # METADATA ********************
 
@@ -75,8 +81,60 @@ result = jobs.run_train(spark, run_id=runtime.resolve_run_id(run_id), training_d
 # META   "language_group": "synapse_pyspark"
 # META }
 
+# MARKDOWN ********************
+
+# ## 1 · The training data
+#
+# Gold hours, the maintenance work orders that label them (a failure order ends a unit's run to
+# failure; units with no failure ahead are censored, not labelled healthy) and the threshold alerts the
+# model is compared with. `history`: a simulated fleet in its own lakehouse folder, simulated and
+# refined by 01–04 on first use (a few minutes), never mixed into this lakehouse's tables.
+
 # CELL ********************
 
+tables = jobs.training_tables(step, training_data)
+runtime.preview(tables.hourly, title="gold hours to learn from")
+runtime.preview(tables.events, title="work orders that label them")
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 2 · Fit, judge, register
+#
+# Units are split into training and test units, and time at a cut: no unit's future is seen in training.
+# LightGBM learns "fails within 72 h" and the remaining useful life from the features of each running
+# hour (levels, drift from the unit's own baseline, 24 h and 7-day slopes). The table judges the
+# model and the threshold alerts on the same held-out hours: per failure the lead time of the first
+# warning, shares warned 24 h and 48 h ahead, false alarms per healthy unit-month, RUL error. It is
+# logged with the MLflow run and tagged on the registered version.
+
+# CELL ********************
+
+evaluation = jobs.train_model(step, tables)
+runtime.preview(evaluation, title="warnings judged against the work orders (held-out units and time)")
+
+# METADATA ********************
+
+# META {
+# META   "language": "python",
+# META   "language_group": "synapse_pyspark"
+# META }
+
+# MARKDOWN ********************
+
+# ## 3 · Record the step
+#
+# One row in `ops_run_steps` (model name and version, the evaluation) and the notebook's exit value.
+
+# CELL ********************
+
+result = step.finish()
 runtime.exit_notebook(result)
 
 # METADATA ********************

@@ -15,8 +15,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -105,24 +104,11 @@ def _append_step_row(
     lakehouse.append(spark.createDataFrame([row], OPS_RUN_STEPS), lh, "ops_run_steps", txn=(f"{run_id}/{step}", 0))
 
 
-@contextmanager
-def recorded_step(spark: SparkSession, lh: Lakehouse, run_id: str, step: str) -> Iterator[StepRecord]:
-    """Times a step and writes its row in ``ops_run_steps`` (only when it succeeds: a failed
-    notebook is reported by the pipeline that ran it). Written once per run and step, even if
-    the step is retried."""
-    record = StepRecord()
-    started = datetime.now(UTC)
-    t0 = time.perf_counter()
-    yield record
-    _append_step_row(spark, lh, run_id, step, record, started, t0)
-
-
 class Step(StepRecord):
     """A notebook's step across its cells: ``open_step`` in the first code cell, the step's
     functions in between, ``finish`` in the last. ``finish`` writes the ``ops_run_steps`` row, so a
-    cell that fails leaves no success row (the pipeline's on-failure path records the failure), as
-    ``recorded_step`` does for a step run in one call. ``run_silver`` and the others call the same
-    functions in the same order as their notebooks.
+    cell that fails leaves no success row (the pipeline's on-failure path records the failure).
+    ``run_silver`` and the others call the same functions in the same order as their notebooks.
 
     With ``write=False`` the lakehouse is read-only: every transform runs and every write is checked
     against its table's schema and counted, but no table, file, stream checkpoint, serving database
@@ -1370,6 +1356,62 @@ def _simulate_history(spark: SparkSession, run_id: str, config: AltavizConfig, c
     return root
 
 
+@dataclass
+class TrainingTables:
+    """What 06_train learns from: gold hours, the work orders that label them, the threshold alerts
+    the model is compared with, and where they came from."""
+
+    hourly: DataFrame
+    events: DataFrame
+    episodes: DataFrame
+    source: str
+
+
+TRAINING_DATA = ("history", "lakehouse")
+
+
+def training_tables(step: Step, training_data: str = "history") -> TrainingTables:
+    """06_train, 1: ``history``, the simulated history fleet's tables (simulated and refined into
+    its own lakehouse on first use; with ``write=False`` it must exist already), or ``lakehouse``,
+    this lakehouse's own gold tables and maintenance work orders."""
+    if training_data not in TRAINING_DATA:
+        raise ValueError(f"training_data must be one of {', '.join(TRAINING_DATA)}, got {training_data!r}")
+    source = step.lh
+    if training_data == "history":
+        source = Lakehouse.default(_history_root())
+        if not lakehouse.table_exists(step.spark, source, "gold_hourly_readings"):
+            if not step.write:
+                raise LookupError(f"no history fleet in {source.root} yet: run 06_train once with write=True")
+            _simulate_history(step.spark, step.run_id, step.config, step.config_path)
+    tables = TrainingTables(
+        lakehouse.read(step.spark, source, "gold_hourly_readings"),
+        lakehouse.read(step.spark, source, "silver_maintenance_events"),
+        lakehouse.read(step.spark, source, "gold_alert_episodes"),
+        f"{training_data}:{source.root or 'default lakehouse'}",
+    )
+    step.detail["training_data"] = tables.source
+    return tables
+
+
+def train_model(step: Step, tables: TrainingTables) -> Any:
+    """06_train, 2: fits the models on the training units and time, judges them beside the threshold
+    alerts on the held-out ones, logs the run and registers the model in MLflow (the first version
+    is promoted). With ``write=False`` it fits and judges, and logs and registers nothing. Returns
+    the evaluation table (pandas: a row per source of warnings)."""
+    import pandas as pd
+
+    from altaviz.predict import registry, train
+
+    registry.configure()
+    with step.phase("training and evaluating"):
+        result = train.train_and_register(
+            tables.hourly, tables.events, tables.episodes, step.config, data_source=tables.source, register=step.write
+        )
+    step.detail.update(result)
+    log.info("06_train: %s", json.dumps(result, default=str))
+    return pd.DataFrame(result["evaluation"])
+
+
 def run_train(
     spark: SparkSession,
     *,
@@ -1377,34 +1419,17 @@ def run_train(
     training_data: str = "history",
     lakehouse_root: str = "",
     config_path: str = "",
+    write: bool = True,
 ) -> dict[str, Any]:
-    """Trains the failure model (notebook 06_train, its own pipeline), evaluates it against the
-    threshold alerts on held-out units and time, and registers it in MLflow; the first registered
-    version is promoted, later ones wait for an operator's promotion.
-
-    ``training_data``: ``history`` (default) trains on the simulated history fleet, created on
-    first use; ``lakehouse`` on this lakehouse's own gold tables and maintenance records."""
-    from altaviz.predict import registry, train
-
-    lh, config = _setup(lakehouse_root, config_path)
-    if training_data not in ("history", "lakehouse"):
-        raise ValueError(f"training_data must be 'history' or 'lakehouse', got {training_data!r}")
-    source = (
-        Lakehouse.default(_simulate_history(spark, run_id, config, config_path)) if training_data == "history" else lh
+    """Trains the failure model (notebook 06_train, its own pipeline; the same chain, cell by cell),
+    evaluates it against the threshold alerts on held-out units and time, and registers it in
+    MLflow; the first registered version is promoted, later ones wait for an operator's promotion."""
+    step = open_step(
+        spark, "06_train", run_id=run_id, write=write, lakehouse_root=lakehouse_root, config_path=config_path
     )
-    registry.configure()
-    with recorded_step(spark, lh, run_id, "06_train") as step:
-        with progress.phase(spark, "06_train", "training and evaluating"):
-            result = train.train_and_register(
-                lakehouse.read(spark, source, "gold_hourly_readings"),
-                lakehouse.read(spark, source, "silver_maintenance_events"),
-                lakehouse.read(spark, source, "gold_alert_episodes"),
-                config,
-                data_source=f"{training_data}:{source.root or 'default lakehouse'}",
-            )
-        step.detail = result
-    log.info("06_train: %s", json.dumps(result, default=str))
-    return result
+    tables = training_tables(step, training_data)
+    train_model(step, tables)
+    return step.finish()
 
 
 def _score_from(spark: SparkSession, lh: Lakehouse) -> DataFrame:
@@ -1491,11 +1516,16 @@ def features_to_score(step: Step) -> Any:
     baselines = features.unit_baselines(
         features.running(features.with_derived_signals(hourly)), step.config.predictions.baseline_days
     )
-    starts = _score_from(step.spark, step.lh)
-    context = F.expr(f"INTERVAL {max(features.WINDOWS.values())} HOURS")
+    starts = _local_checkpoint(_score_from(step.spark, step.lh))  # one row per unit, read twice below
+    lookback = timedelta(hours=max(features.WINDOWS.values()))
+    earliest = starts.agg(F.min("_score_from")).first()[0]
+    if earliest is not None:  # only the days the widest window reaches back into are read
+        hourly = hourly.filter(F.col("reading_date") >= (_aware(earliest) - lookback).date())
     rows = (
         hourly.join(F.broadcast(starts), "compressor_id")
-        .filter(F.col("hour_start") >= F.col("_score_from") - context)
+        .filter(
+            F.col("hour_start") >= F.col("_score_from") - F.expr(f"INTERVAL {int(lookback.total_seconds())} SECONDS")
+        )
         .drop("_score_from", "_score_until")
     )
     return (

@@ -218,7 +218,7 @@ def is_interactive() -> bool:
 
 
 def preview(df: Any, n: int = 20, *, title: str = "") -> None:
-    """Shows the first ``n`` rows of ``df`` with ``display`` when someone is looking
+    """Shows the first ``n`` rows of ``df`` (Spark or pandas) with ``display`` when someone is looking
     (``is_interactive``); does nothing (and runs no Spark job) in pipeline runs and under papermill."""
     if not is_interactive():
         return
@@ -226,6 +226,9 @@ def preview(df: Any, n: int = 20, *, title: str = "") -> None:
 
     if title:
         print(title)
+    if not hasattr(df, "limit"):  # a pandas frame (a model's evaluation table)
+        display(df.head(n))
+        return
     limited = df.limit(n)
     fabric_display = _fabric_display()
     if fabric_display is not None:

@@ -155,10 +155,17 @@ def evaluation_table(
 
 
 def train_and_register(
-    hourly: DataFrame, events: DataFrame, episodes: DataFrame, config: AltavizConfig, *, data_source: str
+    hourly: DataFrame,
+    events: DataFrame,
+    episodes: DataFrame,
+    config: AltavizConfig,
+    *,
+    data_source: str,
+    register: bool = True,
 ) -> dict:
     """Fits on the training split, judges on the test split, logs both to MLflow, registers the
-    model and promotes it if nothing is promoted yet. Returns the evaluation and the version."""
+    model and promotes it if nothing is promoted yet. Returns the evaluation and the version
+    (``register=False``: the evaluation only; nothing is logged or registered)."""
     p = config.predictions
     train, test, cut = split(hourly, events, config)
     train, test = train.toPandas(), test.toPandas()
@@ -175,6 +182,8 @@ def train_and_register(
         config,
         (pd.Timestamp(cut), test.hour_start.max()),
     )
+    if not register:
+        return {"model_name": p.model_name, "model_version": None, "evaluation": table.to_dict("records")}
     version = _log_and_register(boosters, table, leads, config, train=train, test=test, data_source=data_source)
     if registry.production_version(p.model_name) is None:
         registry.promote(p.model_name, version)
