@@ -40,6 +40,16 @@ def _save(folders, *args: str):
     return _run("notebook", "save", *args, "--notebooks", notebooks, "--copies", copies)
 
 
+def _open_and_append_markdown(folders, name: str, text: str) -> Path:
+    """Opens a working copy and adds a markdown cell to it, as an engineer's unsaved edit."""
+    _open(folders, name)
+    copy = folders[1] / f"{name}.ipynb"
+    nb = nbformat.read(copy, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell(text))
+    nbformat.write(nb, copy)
+    return copy
+
+
 def test_every_notebook_opens_as_a_jupyter_copy_that_reads_as_its_step(folders):
     notebooks, copies = folders
     result = _open(folders)
@@ -94,11 +104,7 @@ def test_an_edited_copy_is_saved_back_with_fabric_metadata_and_without_outputs(f
 
 def test_open_keeps_a_copy_with_unsaved_edits_unless_forced(folders):
     _, copies = folders
-    _open(folders, "03_silver")
-    copy = copies / "03_silver.ipynb"
-    nb = nbformat.read(copy, as_version=4)
-    nb.cells.append(nbformat.v4.new_markdown_cell("my notes"))
-    nbformat.write(nb, copy)
+    copy = _open_and_append_markdown(folders, "03_silver", "my notes")
 
     kept = _open(folders, "03_silver")
     assert kept.exit_code == 1 and "not saved back" in kept.output
@@ -118,12 +124,8 @@ def test_open_keeps_a_copy_with_unsaved_edits_unless_forced(folders):
 
 
 def test_save_refuses_when_the_repository_notebook_changed_since_the_copy_was_opened(folders):
-    notebooks, copies = folders
-    _open(folders, "02_bronze")
-    copy = copies / "02_bronze.ipynb"
-    nb = nbformat.read(copy, as_version=4)
-    nb.cells.append(nbformat.v4.new_markdown_cell("my change"))
-    nbformat.write(nb, copy)
+    notebooks, _ = folders
+    _open_and_append_markdown(folders, "02_bronze", "my change")
     source = notebooks / "02_bronze.Notebook" / "notebook-content.py"
     pulled = source.read_text(encoding="utf-8").replace("# # 02 · Bronze", "# # 02 · Bronze (pulled)")
     assert pulled != source.read_text(encoding="utf-8")
