@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { responseCache } from './response-cache.mjs';
 
 const FRONTEND_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -66,7 +67,9 @@ if (cluster.isPrimary && workers > 1) {
   const app = next({ dev: false, dir: FRONTEND_DIR, hostname, port });
   const handle = app.getRequestHandler();
   await app.prepare();
-  const server = http.createServer((req, res) => handle(req, res));
+  // Anonymous GET answers are kept per serving-data version (scripts/response-cache.mjs).
+  const serve = responseCache();
+  const server = http.createServer((req, res) => serve(req, res, handle));
   // As `next start`: keep idle keep-alive sockets a little longer than common proxies do.
   server.keepAliveTimeout = 65_000;
   server.listen(port, hostname, () => {
