@@ -25,6 +25,8 @@ export function responseCache(env = process.env) {
     || (env.AUTH_REQUIRE_SIGN_IN ?? 'off').trim().toLowerCase() !== 'off';
   /** @type {Map<string, {version: string, at: number, status: number, headers: Record<string, unknown>, body: Buffer}>} */
   const store = new Map();
+  /** @type {Map<string, {version: string, done: Promise<void>}>} renders under way, by key */
+  const pending = new Map();
   let bytes = 0;
 
   const drop = (key) => {
@@ -47,14 +49,28 @@ export function responseCache(env = process.env) {
       version = null; // database down: let the page say so
     }
     if (!version) return handle(req, res);
-    const hit = store.get(key);
-    if (hit && hit.version === version && Date.now() - hit.at < MAX_AGE_MS) {
+    const fresh = () => {
+      const hit = store.get(key);
+      return hit && hit.version === version && Date.now() - hit.at < MAX_AGE_MS ? hit : null;
+    };
+    // The same page already being rendered for this version: wait for it rather than render it twice.
+    const inFlight = pending.get(key);
+    if (!fresh() && inFlight?.version === version) await inFlight.done;
+    const hit = fresh();
+    if (hit) {
       store.delete(key); // most recently used last
       store.set(key, hit);
       res.writeHead(hit.status, { ...hit.headers, 'content-length': hit.body.length, 'x-altaviz-cache': 'hit' });
       return res.end(hit.body);
     }
-    if (hit) drop(key);
+    drop(key);
+    let settle;
+    const flight = { version, done: new Promise((r) => (settle = r)) };
+    pending.set(key, flight);
+    res.once('close', () => {
+      if (pending.get(key) === flight) pending.delete(key);
+      settle();
+    });
 
     // Miss: let Next answer, and keep a copy of what it sends (after its compression).
     res.setHeader('x-altaviz-cache', 'miss');
