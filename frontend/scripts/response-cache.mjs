@@ -11,8 +11,11 @@
 //   /_next/ assets, /api/health, /api/auth/ or /sign-in;
 // - without cookies other than `theme` (part of the key): a session's pages, its CSRF token and role
 //   are never shared, and with AUTH_REQUIRE_SIGN_IN=on nothing is cached at all;
-// - answers 200 without Set-Cookie, at most MAX_AGE_MS old (pages print "n min ago").
+// - answers 200 without Set-Cookie, at most MAX_AGE_MS old (pages print "n min ago"), and no page
+//   that streamed an error (a failed widget, notFound()).
 // ALTAVIZ_RESPONSE_CACHE=off turns it off. Responses say `X-Altaviz-Cache: hit|miss`.
+
+import zlib from 'node:zlib';
 
 const MAX_AGE_MS = 30_000;
 const MAX_ENTRIES = 300;
@@ -101,14 +104,31 @@ export function responseCache(env = process.env) {
       if (res.statusCode !== 200 || res.getHeader('set-cookie') || size > MAX_BYTES / 8) return;
       const headers = { ...res.getHeaders(), ...(headArg ?? {}) };
       for (const h of ['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date', 'x-altaviz-cache', 'set-cookie']) delete headers[h];
-      drop(key);
       const body = Buffer.concat(chunks, size);
+      if (renderedAnError(headers, body)) return;
+      drop(key);
       store.set(key, { version, at: Date.now(), status: 200, headers, body });
       bytes += body.length;
       while (store.size > MAX_ENTRIES || bytes > MAX_BYTES) drop(store.keys().next().value);
     });
     return handle(req, res);
   };
+}
+
+/**
+ * A page streams with status 200 even when a part of it failed (a widget's query, notFound()): React
+ * then sends the error to the browser's error boundary in the stream. Such a page is not kept.
+ */
+function renderedAnError(headers, body) {
+  if (!String(headers['content-type'] ?? '').startsWith('text/html')) return false;
+  let html;
+  try {
+    const enc = String(headers['content-encoding'] ?? '');
+    html = (enc === 'gzip' ? zlib.gunzipSync(body) : enc === 'deflate' ? zlib.inflateSync(body) : enc === 'br' ? zlib.brotliDecompressSync(body) : body).toString('utf8');
+  } catch {
+    return true; // cannot tell: do not keep it
+  }
+  return html.includes('$RX(') || html.includes('data-dgst') || html.includes(':E{');
 }
 
 /** The cache key of a request that may be answered from the cache, else null. */
