@@ -8,7 +8,7 @@
 // requests, as these are, get cached pages; each request for one unit picks a random one of the fleet.
 //
 //   node scripts/bench-api.mjs --base-url http://127.0.0.1:3000           # a dashboard that is running
-//   node scripts/bench-api.mjs --database-url postgresql://...             # starts `next start` on that DB
+//   node scripts/bench-api.mjs --database-url postgresql://...             # starts scripts/start.mjs on that DB
 //   node scripts/bench-api.mjs --altaviz-home ../.altaviz/e2e              # starts it on a pipeline's DB
 // The server it starts is scripts/start.mjs (what `npm start` runs): --workers Next.js processes
 // (default one per CPU core); --workers 1 is a single process like `next start`.
