@@ -29,7 +29,7 @@ export function apiSignIn(request: APIRequestContext, name: string, password: st
   return request.post(`${baseURL}/api/auth/sign-in`, { data: { name, password } });
 }
 
-/** A second `next start` with its own environment (short session TTL, Entra ID settings, ...). */
+/** A second dashboard (scripts/start.mjs, one process) with its own environment (short session TTL, Entra ID settings, ...). */
 export async function startDashboard(env: NodeJS.ProcessEnv): Promise<{ url: string; stop: () => void }> {
   const port = await new Promise<number>((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -37,7 +37,7 @@ export async function startDashboard(env: NodeJS.ProcessEnv): Promise<{ url: str
       s.close(() => resolve(p));
     });
   });
-  const child = spawn(process.execPath, [path.join(FRONTEND, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
+  const child = spawn(process.execPath, [path.join(FRONTEND, 'scripts/start.mjs'), '-p', String(port), '-H', '127.0.0.1', '--workers', '1'], {
     cwd: FRONTEND, env: { ...env, NEXT_TELEMETRY_DISABLED: '1' }, stdio: 'ignore', detached: true,
   });
   const url = `http://127.0.0.1:${port}`;

@@ -3,7 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { FRONTEND } from './env';
 
-/** A `next start` of the production build with its own environment (own database), on a free port. */
+/** A dashboard (scripts/start.mjs, one process) of the production build with its own environment (own database), on a free port. */
 export async function startDashboard(env: NodeJS.ProcessEnv): Promise<{ url: string; stop: () => void }> {
   const port = await new Promise<number>((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
@@ -11,7 +11,7 @@ export async function startDashboard(env: NodeJS.ProcessEnv): Promise<{ url: str
       s.close(() => resolve(p));
     });
   });
-  const child: ChildProcess = spawn(process.execPath, [path.join(FRONTEND, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
+  const child: ChildProcess = spawn(process.execPath, [path.join(FRONTEND, 'scripts/start.mjs'), '-p', String(port), '-H', '127.0.0.1', '--workers', '1'], {
     cwd: FRONTEND, env: { ...env, NEXT_TELEMETRY_DISABLED: '1' }, stdio: 'ignore', detached: true,
   });
   const url = `http://127.0.0.1:${port}`;

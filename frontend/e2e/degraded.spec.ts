@@ -6,7 +6,7 @@ import { dashboardEnv, FRONTEND } from './env';
 import { expect, screenshot, test, waitForWidgets } from './fixtures';
 
 // The dashboard when things are not fine: no database at all, and a database the pipeline never filled.
-// Each case gets its own `next start` with its own configuration.
+// Each case gets its own dashboard (scripts/start.mjs) with its own configuration.
 
 test('with the database unreachable every page says so clearly and the API answers 503', async ({ page }) => {
   const env: NodeJS.ProcessEnv = { ...process.env, ALTAVIZ_HOME: path.join(FRONTEND, 'test-results', 'no-such-home') };

@@ -7,7 +7,7 @@ import { expect, screenshot, test, waitForWidgets } from './fixtures';
 
 // A larger fleet than the pipeline's 10 units: 120 compressors at 6 stations (20 each, so the map
 // clusters them) x 7 days, bulk-seeded by scripts/bench-seed.mjs into its own database on the same
-// server, served by its own `next start`. The 1,000-unit numbers come from scripts/bench-api.mjs.
+// server, served by its own dashboard (scripts/start.mjs). The 1,000-unit numbers come from scripts/bench-api.mjs.
 
 const UNITS = 120;
 let dash: { url: string; stop: () => void };

@@ -28,7 +28,9 @@ export default async function globalSetup(): Promise<void> {
   const port = process.env.E2E_PORT!;
   fs.mkdirSync(path.dirname(SERVER_PID_FILE), { recursive: true });
   const log = fs.openSync(path.join(FRONTEND, 'test-results', 'next-server.log'), 'w');
-  const server = spawn(process.execPath, [path.join(FRONTEND, 'node_modules', 'next', 'dist', 'bin', 'next'), 'start', '-p', port, '-H', '127.0.0.1'], {
+  // What production runs (`npm start`): scripts/start.mjs, one Next.js worker per core behind the cluster
+  // primary, with its response cache, so the suite also covers cross-worker freshness.
+  const server = spawn(process.execPath, [path.join(FRONTEND, 'scripts', 'start.mjs'), '-p', port, '-H', '127.0.0.1'], {
     cwd: FRONTEND,
     env: dashboardEnv(),
     detached: true, // own process group, so teardown can end it and nothing else

@@ -4,9 +4,11 @@
 // table, naming the route and the first error; --p95-max <ms> also fails a route slower than that.
 // When it starts the server (Linux), `cpu/req` is the dashboard process's CPU time per request, which
 // the machine's other load does not inflate the way it inflates latency.
+// `cached` is the share of a route's requests the response cache answered (X-Altaviz-Cache: hit): anonymous
+// requests, as these are, get cached pages; each request for one unit picks a random one of the fleet.
 //
 //   node scripts/bench-api.mjs --base-url http://127.0.0.1:3000           # a dashboard that is running
-//   node scripts/bench-api.mjs --database-url postgresql://...             # starts `next start` on that DB
+//   node scripts/bench-api.mjs --database-url postgresql://...             # starts scripts/start.mjs on that DB
 //   node scripts/bench-api.mjs --altaviz-home ../.altaviz/e2e              # starts it on a pipeline's DB
 // The server it starts is scripts/start.mjs (what `npm start` runs): --workers Next.js processes
 // (default one per CPU core); --workers 1 is a single process like `next start`.
@@ -154,6 +156,7 @@ async function measure(next) {
   let errors = 0;
   let firstError = null;
   let issued = 0;
+  let hits = 0; // answered from the response cache (X-Altaviz-Cache: hit, scripts/response-cache.mjs)
   const deadline = Date.now() + MAX_MS;
   async function worker() {
     while (issued < REQUESTS && Date.now() < deadline) {
@@ -163,6 +166,7 @@ async function measure(next) {
       try {
         const res = await fetch(base + url);
         const body = await res.arrayBuffer();
+        if (res.headers.get('x-altaviz-cache') === 'hit') hits++;
         if (res.status >= 400) {
           errors++;
           firstError ??= `${url} -> ${res.status} ${Buffer.from(body).toString('utf8').slice(0, 200)}`;
@@ -177,7 +181,7 @@ async function measure(next) {
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   times.sort((a, b) => a - b);
   const q = (p) => times[Math.min(times.length - 1, Math.ceil((p / 100) * times.length) - 1)];
-  return { n: times.length, errors, firstError, p50: q(50), p95: q(95), p99: q(99), max: times[times.length - 1] };
+  return { n: times.length, errors, firstError, hit: hits / Math.max(1, times.length), p50: q(50), p95: q(95), p99: q(99), max: times[times.length - 1] };
 }
 
 function print(results, fleetSize) {
@@ -185,11 +189,11 @@ function print(results, fleetSize) {
   const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
   console.log(`${base} · ${fleetSize} compressors · ${REQUESTS} requests per route · concurrency ${CONCURRENCY} · ms`);
   console.log(`${os.cpus().length} CPUs · ${server ? `server: scripts/start.mjs, ${args.workers ?? os.availableParallelism()} worker(s)` : 'server: given'} · load average after the run (1/5/15 min) ${load}`);
-  console.log(`${'route'.padEnd(52)} ${'n'.padStart(5)} ${'err'.padStart(4)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)} ${'cpu/req'.padStart(8)}`);
+  console.log(`${'route'.padEnd(52)} ${'n'.padStart(5)} ${'err'.padStart(4)} ${'p50'.padStart(8)} ${'p95'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)} ${'cpu/req'.padStart(8)} ${'cached'.padStart(7)}`);
   for (const r of results) {
     const f = (v) => v.toFixed(1).padStart(8);
     const cpu = r.cpuPerRequest === null ? '—'.padStart(8) : f(r.cpuPerRequest);
-    console.log(`${r.route.padEnd(52)} ${String(r.n).padStart(5)} ${String(r.errors).padStart(4)} ${f(r.p50)} ${f(r.p95)} ${f(r.p99)} ${f(r.max)} ${cpu}`);
+    console.log(`${r.route.padEnd(52)} ${String(r.n).padStart(5)} ${String(r.errors).padStart(4)} ${f(r.p50)} ${f(r.p95)} ${f(r.p99)} ${f(r.max)} ${cpu} ${`${Math.round(r.hit * 100)}%`.padStart(7)}`);
   }
 }
 

@@ -251,19 +251,39 @@ export async function fetchHourlyReadings(
 ): Promise<{ from: string | null; to: string | null; bucket_hours: number; readings: ChartReading[] }> {
   let from = q.from ?? null;
   let to = q.to ?? null;
-  if (!from || !to) {
-    const newest = await one<{ newest: string | null }>(
-      `SELECT MAX(hour_start) AS newest FROM hourly_readings WHERE compressor_id = $1`,
-      [compressorId],
+  const hours = RANGE_PRESETS[q.range ?? '7d'];
+  if (!from && !to) {
+    // A preset: anchor and buckets in one round trip (each one is a wait for a scheduler slot on a busy host).
+    const bucket = Math.max(1, Math.ceil(hours / q.points));
+    const list = await rows<ChartReading & { range_from: string | null; range_to: string | null }>(
+      `WITH span AS (
+         SELECT MAX(hour_start) + interval '1 hour' AS t_to FROM hourly_readings WHERE compressor_id = $1
+       ), b AS (SELECT t_to - make_interval(hours => $2) AS t_from, t_to FROM span)
+       SELECT b.t_from AS range_from, b.t_to AS range_to, r.*
+         FROM b LEFT JOIN LATERAL (${bucketedReadings('b.t_from', 'b.t_to', '$3')}) r ON true
+        ORDER BY r.hour_start`,
+      [compressorId, hours, bucket],
     );
-    if (!newest?.newest) return { from: null, to: null, bucket_hours: 1, readings: [] };
-    const hours = RANGE_PRESETS[q.range ?? '7d'];
-    if (!to) to = from ? new Date(from.getTime() + hours * 3_600_000) : new Date(new Date(newest.newest).getTime() + 3_600_000);
-    if (!from) from = new Date(to.getTime() - hours * 3_600_000);
+    const first = list[0];
+    if (!first?.range_from || !first.range_to) return { from: null, to: null, bucket_hours: 1, readings: [] };
+    const readings = first.hour_start === null ? [] : list.map(({ range_from: _f, range_to: _t, ...r }) => r as ChartReading);
+    return { from: first.range_from, to: first.range_to, bucket_hours: bucket, readings };
   }
+  const newest = await one<{ newest: string | null }>(
+    `SELECT MAX(hour_start) AS newest FROM hourly_readings WHERE compressor_id = $1`,
+    [compressorId],
+  );
+  if (!newest?.newest) return { from: null, to: null, bucket_hours: 1, readings: [] };
+  if (!to) to = new Date(from!.getTime() + hours * 3_600_000);
+  if (!from) from = new Date(to.getTime() - hours * 3_600_000);
   const bucket = Math.max(1, Math.ceil((to.getTime() - from.getTime()) / 3_600_000 / q.points));
-  const readings = await rows<ChartReading>(
-    `SELECT h.compressor_id, date_bin(make_interval(hours => $4), h.hour_start, $2::timestamptz) AS hour_start,
+  const readings = await rows<ChartReading>(bucketedReadings('$2::timestamptz', '$3', '$4'), [compressorId, from, to, bucket]);
+  return { from: from.toISOString(), to: to.toISOString(), bucket_hours: bucket, readings };
+}
+
+/** One compressor's ($1) hourly rows in [from, to) in buckets of `bucket` hours starting at `from`. */
+function bucketedReadings(from: string, to: string, bucket: string): string {
+  return `SELECT h.compressor_id, date_bin(make_interval(hours => ${bucket}), h.hour_start, ${from}) AS hour_start,
             SUM(h.reading_count)::int AS reading_count,
             AVG(h.vibration_mean) AS vibration_mean, MAX(h.vibration_max) AS vibration_max,
             AVG(h.discharge_temp_mean) AS discharge_temp_mean, MAX(h.discharge_temp_max) AS discharge_temp_max,
@@ -276,11 +296,8 @@ export async function fetchHourlyReadings(
             MAX(p.failure_probability_72h) AS failure_probability_72h, MIN(p.rul_hours) AS rul_hours
        FROM hourly_readings h
        LEFT JOIN predictions p ON p.compressor_id = h.compressor_id AND p.hour_start = h.hour_start
-      WHERE h.compressor_id = $1 AND h.hour_start >= $2 AND h.hour_start < $3
-      GROUP BY 1, 2 ORDER BY 2`,
-    [compressorId, from, to, bucket],
-  );
-  return { from: from.toISOString(), to: to.toISOString(), bucket_hours: bucket, readings };
+      WHERE h.compressor_id = $1 AND h.hour_start >= ${from} AND h.hour_start < ${to}
+      GROUP BY 1, 2 ORDER BY 2`;
 }
 
 /** Alert episodes of one compressor overlapping [from, to): shaded on the charts' time axis. */

@@ -25,9 +25,9 @@ const VERSION_SQL = `SELECT concat_ws('|',
   (SELECT MAX(event_id) FROM alert_events)) AS v`;
 
 /** The serving data's version, or null when the schema is not there yet (nothing to cache). */
-function servingVersion(): Promise<string | null> {
+function servingVersion(maxAgeMs = VERSION_TTL_MS): Promise<string | null> {
   const now = Date.now();
-  if (state.version && now - state.version.at < VERSION_TTL_MS) return state.version.value;
+  if (state.version && now - state.version.at < maxAgeMs) return state.version.value;
   const bump = state.bump;
   const value = query<{ v: string }>(VERSION_SQL).then(
     (r) => `${r[0]?.v ?? ''}#${bump}`,
@@ -43,6 +43,11 @@ function servingVersion(): Promise<string | null> {
   });
   return value;
 }
+
+// scripts/response-cache.mjs (same process, outside the bundle) keys whole responses on the version,
+// read afresh for each request it may answer.
+(globalThis as unknown as { __altavizServingVersion?: () => Promise<string | null> }).__altavizServingVersion = () =>
+  servingVersion(0);
 
 /** Forget everything: this process just changed the serving data (an operator action). */
 export function invalidateServingCache(): void {

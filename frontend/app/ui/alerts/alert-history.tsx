@@ -1,11 +1,12 @@
 import Link from 'next/link';
 import { fetchCompressorAlertHistory } from '@/app/lib/data';
+import type { Alert } from '@/app/lib/definitions';
 import { EmptyState } from '../shared/empty-state';
 import { AlertsTable } from './alerts-table';
 
 /** Every alert episode of one compressor, newest first, with the same actions as the alert table. */
-export async function AlertHistory({ compressorId }: { compressorId: string }) {
-  const alerts = await fetchCompressorAlertHistory(compressorId);
+export async function AlertHistory({ compressorId, alerts: started }: { compressorId: string; alerts?: Promise<Alert[]> }) {
+  const alerts = await (started ?? fetchCompressorAlertHistory(compressorId));
   return (
     <section className="panel" aria-labelledby="history-title" data-testid="alert-history">
       <div className="panel__head">

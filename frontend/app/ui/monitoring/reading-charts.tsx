@@ -18,8 +18,13 @@ const round6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 
  * load, all on one time axis. The server downsamples to about a chart's width of buckets, so 90 days
  * ship about 540 points per series instead of 2,160 rows.
  */
-export async function ReadingCharts({ compressorId, query, thresholds }: { compressorId: string; query: ReadingsQuery; thresholds: SensorThreshold[] }) {
-  const { from, to, bucket_hours: bucket, readings } = await fetchHourlyReadings(compressorId, query);
+export async function ReadingCharts({ compressorId, query, thresholds, data }: {
+  compressorId: string;
+  query: ReadingsQuery;
+  thresholds: SensorThreshold[];
+  data?: ReturnType<typeof fetchHourlyReadings>; // already started by the caller (same compressor and query)
+}) {
+  const { from, to, bucket_hours: bucket, readings } = await (data ?? fetchHourlyReadings(compressorId, query));
   if (!readings.length || !from || !to) {
     return <EmptyState title="No hourly readings in this range">Pick a longer range, or run the pipeline to publish readings.</EmptyState>;
   }

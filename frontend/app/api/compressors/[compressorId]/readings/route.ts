@@ -10,6 +10,8 @@ import { compressorIdSchema, readingsQuerySchema } from '@/app/lib/validation';
 export const GET = handler(async (request, { params }: RouteContext<'/api/compressors/[compressorId]/readings'>) => {
   const id = parseParam(compressorIdSchema, (await params).compressorId, 'compressor id');
   const q = parseQuery(readingsQuerySchema, new URL(request.url).searchParams);
-  if (!(await compressorExists(id))) throw new NotFoundError(`compressor ${id} does not exist`);
-  return json({ compressor_id: id, ...(await fetchHourlyReadings(id, q)) });
+  // In parallel: an unknown id reads as no rows, and is then answered 404.
+  const [exists, readings] = await Promise.all([compressorExists(id), fetchHourlyReadings(id, q)]);
+  if (!exists) throw new NotFoundError(`compressor ${id} does not exist`);
+  return json({ compressor_id: id, ...readings });
 });
