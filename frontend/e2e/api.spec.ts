@@ -111,3 +111,31 @@ test('alert actions validate the body, refuse invalid transitions and unknown al
   expect((await db.query('SELECT COUNT(*)::int AS n FROM alert_events')).rows[0].n).toBe(eventsBefore);
   expect((await db.query('SELECT status FROM alerts WHERE alert_id = $1', [open!.alert_id])).rows[0].status).toBe('open');
 });
+
+test('an anonymous answer comes from the response cache until the serving data changes; a session is never cached', async ({ request, page, context, db, baseURL }) => {
+  const { alert_id } = (await db.query<{ alert_id: string }>('SELECT alert_id FROM alerts ORDER BY alert_id LIMIT 1')).rows[0]!;
+  const url = `/api/alerts/${encodeURIComponent(alert_id)}`;
+  const note = `cache check ${Date.now()}`;
+  const notes = async (res: import('@playwright/test').APIResponse) => (await res.json()).events.map((e: { note: string | null }) => e.note);
+  // Each worker process keeps its own cache: within a few requests every worker has answered once.
+  const untilHit = async () => {
+    for (let i = 0; i < 6; i++) {
+      const res = await request.get(url);
+      if (res.headers()['x-altaviz-cache'] === 'hit') return res;
+    }
+    throw new Error(`${url}: no cache hit in 6 anonymous requests`);
+  };
+  expect(await notes(await untilHit())).not.toContain(note);
+
+  // An operator's note is an operator action: a new serving-data version for every worker.
+  await signIn(page, 'operator');
+  const headers = { origin: baseURL!, 'x-csrf-token': await csrfToken(context) };
+  const posted = await page.request.post(`${url}/events`, { headers, data: { action: 'note', note } });
+  expect(posted.status(), await posted.text()).toBeLessThan(300);
+  expect((await page.request.get(url)).headers()['x-altaviz-cache']).toBeUndefined(); // a session: never cached
+
+  const after = await request.get(url);
+  expect(after.headers()['x-altaviz-cache']).toBe('miss'); // whichever worker answers, its copy is stale
+  expect(await notes(after)).toContain(note);
+  expect(await notes(await untilHit())).toContain(note);
+});
