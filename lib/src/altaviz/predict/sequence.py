@@ -23,7 +23,9 @@ import numpy as np
 
 @dataclass(frozen=True)
 class UnitSeries:
-    """One unit's time series: ``features`` is [steps, features] in time order; ``rul`` the steps to failure."""
+    """One unit's time series: ``features`` is [steps, features] in time order; ``rul`` the steps to
+    failure. ``rul`` None: an unlabelled unit (nothing to train on); a NaN step in ``rul``: a censored
+    step (its RUL is not known), which labels no training window but still feeds others' inputs."""
 
     unit: int
     features: np.ndarray
@@ -49,6 +51,7 @@ class TrainConfig:
     patience: int = 10  # validation RMSE swings by a few cycles between epochs
     members: int = 1  # >1: an ensemble of differently seeded LSTMs; their mean is the prediction
     seed: int = 0
+    every_step: bool = False  # True: a window ends at every step (front-padded), not only from step window-1 on
 
 
 def piecewise_rul(rul: np.ndarray, cap: float) -> np.ndarray:
@@ -86,27 +89,42 @@ def _pad_front(features: np.ndarray, window: int) -> np.ndarray:
     return np.concatenate([np.repeat(features[:1], short, axis=0), features]) if short > 0 else features
 
 
-def make_windows(units: Sequence[UnitSeries], window: int, cap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def make_windows(
+    units: Sequence[UnitSeries], window: int, cap: float, *, every_step: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every window of ``window`` steps within one unit, labelled with the capped RUL at its last step.
 
     Returns X [n, window, features], y [n] and the unit of each window. Windows never span two units;
-    a unit shorter than ``window`` gives one front-padded window.
+    a unit shorter than ``window`` gives one front-padded window (``every_step``: every step ends a
+    window, the first ``window - 1`` front-padded). A window whose last step's RUL is NaN (censored)
+    is left out.
     """
     xs, ys, ids = [], [], []
     for u in units:
         if u.rul is None:
             raise ValueError(f"unit {u.unit} has no RUL labels to train on")
-        feats = _pad_front(u.features, window)
+        feats = _pad_front(u.features, len(u.features) + window - 1 if every_step else window)
         rul = piecewise_rul(np.concatenate([np.full(len(feats) - len(u.rul), u.rul[0]), u.rul]), cap)
         view = np.lib.stride_tricks.sliding_window_view(feats, window, axis=0)  # [n, features, window]
-        xs.append(view.transpose(0, 2, 1))
-        ys.append(rul[window - 1 :])
-        ids.append(np.full(len(view), u.unit))
+        y = rul[window - 1 :]
+        known = np.isfinite(y)
+        xs.append(view.transpose(0, 2, 1)[known])
+        ys.append(y[known])
+        ids.append(np.full(int(known.sum()), u.unit))
     return (
         np.concatenate(xs).astype(np.float32),
         np.concatenate(ys).astype(np.float32),
         np.concatenate(ids),
     )
+
+
+def step_windows(features: np.ndarray, window: int) -> np.ndarray:
+    """One window ending at each step of one unit's series (front-padded): [steps, window, features],
+    what a prediction at each step sees."""
+    if len(features) == 0:
+        return np.zeros((0, window, features.shape[1]), dtype=np.float32)
+    feats = _pad_front(features, len(features) + window - 1)
+    return np.lib.stride_tricks.sliding_window_view(feats, window, axis=0).transpose(0, 2, 1).astype(np.float32)
 
 
 def last_windows(units: Sequence[UnitSeries], window: int) -> np.ndarray:
@@ -180,8 +198,12 @@ def prepare(
     if set(u.unit for u in train) & set(u.unit for u in val):
         raise ValueError("a unit is in both the training and the validation set")
     scaler = MinMaxScaler().fit(train)
-    x_tr, y_tr, _ = make_windows(scaler.transform_units(train), config.window, config.rul_cap)
-    x_va, y_va, _ = make_windows(scaler.transform_units(val), config.window, config.rul_cap)
+    x_tr, y_tr, _ = make_windows(
+        scaler.transform_units(train), config.window, config.rul_cap, every_step=config.every_step
+    )
+    x_va, y_va, _ = make_windows(
+        scaler.transform_units(val), config.window, config.rul_cap, every_step=config.every_step
+    )
     return scaler, (x_tr, y_tr), (x_va, y_va)
 
 
