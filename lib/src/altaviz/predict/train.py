@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -195,18 +196,10 @@ def train_and_register(
     log.info("training on %d hours of %d units before %s; testing on %d units after it",
              len(train), train.compressor_id.nunique(), cut, test.compressor_id.nunique())  # fmt: skip
     boosters = fit(train, FEATURE_COLUMNS, fail_label=FAIL_LABEL, rul_label=RUL_LABEL)
-    started = time.monotonic()
-    known = events_pd[events_pd.started_at < pd.Timestamp(cut)]  # as the CMMS showed them at the cut
-    lstm, lstm_report = fit_fleet_lstm(train, known, rul_label=RUL_LABEL, rul_cap_hours=p.rul_cap_hours)
-    # The test units' own hours before the cut are the context of their first windows after it.
-    lstm_rul = lstm.predict(test_all, events_pd)
-    lstm_report["seconds_with_prediction"] = time.monotonic() - started
-    log.info("RUL LSTM: %d training windows, best epoch %s, %.0f s", lstm_report["train_windows"],
-             [m["best_epoch"] for m in lstm_report["members"]], lstm_report["seconds_with_prediction"])  # fmt: skip
-    scored = pd.concat(
-        [test, boosters.predict(test), lstm_rul[test_all.hour_start >= pd.Timestamp(cut)].reset_index(drop=True)],
-        axis=1,
-    )
+    scored = pd.concat([test, boosters.predict(test)], axis=1)
+    lstm = _fit_lstm(train, test_all, events_pd, cut, config)
+    if lstm is not None:
+        scored[RUL_LSTM] = lstm[2]
     table, leads, _ = evaluation_table(
         hourly.sparkSession,
         scored,
@@ -216,11 +209,39 @@ def train_and_register(
         (pd.Timestamp(cut), test.hour_start.max()),
     )
     version = _log_and_register(
-        boosters, table, leads, config, train=train, test=test, data_source=data_source, lstm=(lstm, lstm_report)
+        boosters,
+        table,
+        leads,
+        config,
+        train=train,
+        test=test,
+        data_source=data_source,
+        lstm=None if lstm is None else lstm[:2],
     )
     if registry.production_version(p.model_name) is None:
         registry.promote(p.model_name, version)
     return {"model_name": p.model_name, "model_version": version, "evaluation": table.to_dict("records")}
+
+
+def _fit_lstm(
+    train: pd.DataFrame, test_all: pd.DataFrame, events: pd.DataFrame, cut: datetime, config: AltavizConfig
+) -> tuple[FleetRul, dict, np.ndarray] | None:
+    """The RUL LSTM fitted on the training rows (work orders as known at the cut), and its RUL for
+    each test row after the cut; None, with a warning, when the training split is too small for it
+    (LightGBM is still registered: the LSTM is judged beside it, never scored)."""
+    started = time.monotonic()
+    known = events[events.started_at < pd.Timestamp(cut)]  # as the CMMS showed them at the cut
+    try:
+        lstm, report = fit_fleet_lstm(train, known, rul_label=RUL_LABEL, rul_cap_hours=config.predictions.rul_cap_hours)
+    except ValueError as err:
+        log.warning("RUL LSTM not trained: %s", err)
+        return None
+    # The test units' own hours before the cut are the inputs of their first windows after it.
+    predicted = lstm.predict(test_all, events)[test_all.hour_start >= pd.Timestamp(cut)].to_numpy()
+    report["seconds_with_prediction"] = time.monotonic() - started
+    log.info("RUL LSTM: %d training windows, best epoch %s, %.0f s", report["train_windows"],
+             [m["best_epoch"] for m in report["members"]], report["seconds_with_prediction"])  # fmt: skip
+    return lstm, report, predicted
 
 
 def _log_and_register(
