@@ -52,6 +52,7 @@ class TrainConfig:
     members: int = 1  # >1: an ensemble of differently seeded LSTMs; their mean is the prediction
     seed: int = 0
     every_step: bool = False  # True: a window ends at every step (front-padded), not only from step window-1 on
+    loss: str = "mse"  # Keras loss on RUL / cap ("mae" fits the median, as LightGBM's regression_l1 does)
 
 
 def piecewise_rul(rul: np.ndarray, cap: float) -> np.ndarray:
@@ -169,7 +170,7 @@ def build_model(n_features: int, config: TrainConfig):
         layers.append(keras.layers.Dropout(config.dropout))
     layers += [keras.layers.Dense(config.dense_units, activation="relu"), keras.layers.Dense(1)]
     model = keras.Sequential(layers)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=config.loss)
     return model
 
 
@@ -243,7 +244,9 @@ def fit_sequence_rul(
         )
         val_loss = hist.history["val_loss"]
         best = int(np.argmin(val_loss))
-        member_rmse = float(np.sqrt(val_loss[best])) * config.rul_cap
+        member_rmse = rmse(
+            np.clip(net.predict(x_va, batch_size=1024, verbose=0).reshape(-1), 0, 1) * config.rul_cap, y_va
+        )
         report["members"].append({"seed": seed, "best_epoch": best + 1, "val_rmse": member_rmse})
         log(f"member {k + 1}/{config.members} (seed {seed}): best epoch {best + 1}, validation RMSE {member_rmse:.2f}")
         model.members.append(net)
@@ -257,6 +260,13 @@ def fit_sequence_rul(
         seconds=time.monotonic() - started,
     )
     return model, report
+
+
+def _loss_text(loss: float, config: TrainConfig) -> str:
+    """An epoch's loss in the units' own steps: RMSE for an MSE loss, MAE for an MAE loss."""
+    if config.loss == "mse":
+        return f"RMSE {np.sqrt(loss) * config.rul_cap:.2f}"
+    return f"{config.loss.upper()} {loss * config.rul_cap:.2f}" if config.loss == "mae" else f"{config.loss} {loss:.4f}"
 
 
 def _progress_callback_base():
@@ -274,8 +284,8 @@ class _Progress:
                 logs = logs or {}
                 log(
                     f"member {member + 1}/{config.members} epoch {epoch + 1}/{config.max_epochs}: "
-                    f"train RMSE {np.sqrt(logs.get('loss', np.nan)) * config.rul_cap:.2f}, "
-                    f"validation RMSE {np.sqrt(logs.get('val_loss', np.nan)) * config.rul_cap:.2f} "
+                    f"train {_loss_text(logs.get('loss', np.nan), config)}, "
+                    f"validation {_loss_text(logs.get('val_loss', np.nan), config)} "
                     f"({time.monotonic() - started:.0f} s)"
                 )
 
