@@ -233,28 +233,22 @@ def evaluate(
     config = load_config()
     predictions = lakehouse.read(spark, lh, "gold_predictions")
     episodes = lakehouse.read(spark, lh, "gold_alert_episodes")
-    table, leads = train.evaluate_predictions(
+    lstm = _scoring_versions_lstm(predictions, config)
+    table, leads, judged = train.evaluate_predictions(
         predictions,
         lakehouse.read(spark, lh, "gold_hourly_readings"),
         lakehouse.read(spark, lh, "silver_maintenance_events"),
         episodes,
         config,
+        lstm=lstm,
     )
     truth_path = Path(runtime.lakehouse_root()) / "Files" / "raw" / "ground_truth"
     if truth_path.exists():
         truth = pd.read_parquet(truth_path)
         slow = judging.slow_failures_warned(leads, truth.dropna(subset=["failure_at"]))
         table["share_slow_failures_warned_24h"] = table.source.map(slow)
-        # The episodes the table judged: the model's (as the current settings open them) and the limits'.
-        scored = predictions.select("compressor_id", "hour_start", "failure_probability_72h").toPandas()
-        model = train.model_episodes(
-            spark, scored.rename(columns={"failure_probability_72h": train.PROBABILITY}), config
-        )
-        judged = pd.concat(
-            [train.threshold_episodes(episodes).assign(source="threshold"), model.assign(source="model")],
-            ignore_index=True,
-        )
-        judged = judged[judged.opened_at >= scored.hour_start.min()]
+        # The episodes the table judged: the models' (as the current settings open them) and the limits'.
+        judged = judged[judged.opened_at >= predictions.agg({"hour_start": "min"}).toPandas().iloc[0, 0]]
         healthy = judging.alarms_while_healthy(judged, truth)
         table["alarms_while_healthy_by_answer_key"] = table.source.map(lambda s: healthy.get(s, 0))
     out = Table(title="warnings judged against the work orders")
@@ -363,6 +357,26 @@ def notebook_save(
         console.print(f"saved {name} → {source}")
     if refused:
         raise typer.Exit(1)
+
+
+def _scoring_versions_lstm(predictions, config):
+    """The RUL LSTM logged with the newest model version named in ``predictions`` (None if that
+    version has none, or the registry is not reachable from here)."""
+    from altaviz.predict import registry, train
+
+    versions = [r[0] for r in predictions.select("model_version").distinct().collect()]
+    if not versions:
+        return None
+    version = max(versions, key=int)
+    registry.configure()
+    try:
+        lstm = train.load_lstm(config.predictions.model_name, version)
+    except Exception as err:  # noqa: BLE001  (the table without the LSTM is still the table)
+        console.print(f"[yellow]no RUL LSTM of model version {version}:[/] {err}")
+        return None
+    if lstm is None:
+        console.print(f"model version {version} carries no RUL LSTM: its row is left out")
+    return lstm
 
 
 @benchmark_app.command("cmapss")

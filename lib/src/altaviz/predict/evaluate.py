@@ -47,7 +47,8 @@ def false_alarms(episodes: pd.DataFrame, events: pd.DataFrame, *, horizon_hours:
         mine = found[found.compressor_id == e.compressor_id]
         return bool(((mine.started_at >= e.opened_at) & (mine.started_at <= e.cleared_at + horizon)).any())
 
-    return judged[[not followed(e) for e in judged.itertuples()]]
+    # A boolean array, not a list: an empty list would select no columns rather than no rows.
+    return judged[np.array([not followed(e) for e in judged.itertuples()], dtype=bool)]
 
 
 def summarize(

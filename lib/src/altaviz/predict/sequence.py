@@ -23,7 +23,9 @@ import numpy as np
 
 @dataclass(frozen=True)
 class UnitSeries:
-    """One unit's time series: ``features`` is [steps, features] in time order; ``rul`` the steps to failure."""
+    """One unit's time series: ``features`` is [steps, features] in time order; ``rul`` the steps to
+    failure. ``rul`` None: an unlabelled unit (nothing to train on); a NaN step in ``rul``: a censored
+    step (its RUL is not known), which labels no training window but still feeds others' inputs."""
 
     unit: int
     features: np.ndarray
@@ -49,6 +51,8 @@ class TrainConfig:
     patience: int = 10  # validation RMSE swings by a few cycles between epochs
     members: int = 1  # >1: an ensemble of differently seeded LSTMs; their mean is the prediction
     seed: int = 0
+    every_step: bool = False  # True: a window ends at every step (front-padded), not only from step window-1 on
+    loss: str = "mse"  # Keras loss on RUL / cap ("mae" fits the median, as LightGBM's regression_l1 does)
 
 
 def piecewise_rul(rul: np.ndarray, cap: float) -> np.ndarray:
@@ -86,27 +90,42 @@ def _pad_front(features: np.ndarray, window: int) -> np.ndarray:
     return np.concatenate([np.repeat(features[:1], short, axis=0), features]) if short > 0 else features
 
 
-def make_windows(units: Sequence[UnitSeries], window: int, cap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def make_windows(
+    units: Sequence[UnitSeries], window: int, cap: float, *, every_step: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every window of ``window`` steps within one unit, labelled with the capped RUL at its last step.
 
     Returns X [n, window, features], y [n] and the unit of each window. Windows never span two units;
-    a unit shorter than ``window`` gives one front-padded window.
+    a unit shorter than ``window`` gives one front-padded window (``every_step``: every step ends a
+    window, the first ``window - 1`` front-padded). A window whose last step's RUL is NaN (censored)
+    is left out.
     """
     xs, ys, ids = [], [], []
     for u in units:
         if u.rul is None:
             raise ValueError(f"unit {u.unit} has no RUL labels to train on")
-        feats = _pad_front(u.features, window)
+        feats = _pad_front(u.features, len(u.features) + window - 1 if every_step else window)
         rul = piecewise_rul(np.concatenate([np.full(len(feats) - len(u.rul), u.rul[0]), u.rul]), cap)
         view = np.lib.stride_tricks.sliding_window_view(feats, window, axis=0)  # [n, features, window]
-        xs.append(view.transpose(0, 2, 1))
-        ys.append(rul[window - 1 :])
-        ids.append(np.full(len(view), u.unit))
+        y = rul[window - 1 :]
+        known = np.isfinite(y)
+        xs.append(view.transpose(0, 2, 1)[known])
+        ys.append(y[known])
+        ids.append(np.full(int(known.sum()), u.unit))
     return (
         np.concatenate(xs).astype(np.float32),
         np.concatenate(ys).astype(np.float32),
         np.concatenate(ids),
     )
+
+
+def step_windows(features: np.ndarray, window: int) -> np.ndarray:
+    """One window ending at each step of one unit's series (front-padded): [steps, window, features],
+    what a prediction at each step sees."""
+    if len(features) == 0:
+        return np.zeros((0, window, features.shape[1]), dtype=np.float32)
+    feats = _pad_front(features, len(features) + window - 1)
+    return np.lib.stride_tricks.sliding_window_view(feats, window, axis=0).transpose(0, 2, 1).astype(np.float32)
 
 
 def last_windows(units: Sequence[UnitSeries], window: int) -> np.ndarray:
@@ -151,7 +170,7 @@ def build_model(n_features: int, config: TrainConfig):
         layers.append(keras.layers.Dropout(config.dropout))
     layers += [keras.layers.Dense(config.dense_units, activation="relu"), keras.layers.Dense(1)]
     model = keras.Sequential(layers)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=config.loss)
     return model
 
 
@@ -180,8 +199,12 @@ def prepare(
     if set(u.unit for u in train) & set(u.unit for u in val):
         raise ValueError("a unit is in both the training and the validation set")
     scaler = MinMaxScaler().fit(train)
-    x_tr, y_tr, _ = make_windows(scaler.transform_units(train), config.window, config.rul_cap)
-    x_va, y_va, _ = make_windows(scaler.transform_units(val), config.window, config.rul_cap)
+    x_tr, y_tr, _ = make_windows(
+        scaler.transform_units(train), config.window, config.rul_cap, every_step=config.every_step
+    )
+    x_va, y_va, _ = make_windows(
+        scaler.transform_units(val), config.window, config.rul_cap, every_step=config.every_step
+    )
     return scaler, (x_tr, y_tr), (x_va, y_va)
 
 
@@ -221,7 +244,9 @@ def fit_sequence_rul(
         )
         val_loss = hist.history["val_loss"]
         best = int(np.argmin(val_loss))
-        member_rmse = float(np.sqrt(val_loss[best])) * config.rul_cap
+        member_rmse = rmse(
+            np.clip(net.predict(x_va, batch_size=1024, verbose=0).reshape(-1), 0, 1) * config.rul_cap, y_va
+        )
         report["members"].append({"seed": seed, "best_epoch": best + 1, "val_rmse": member_rmse})
         log(f"member {k + 1}/{config.members} (seed {seed}): best epoch {best + 1}, validation RMSE {member_rmse:.2f}")
         model.members.append(net)
@@ -235,6 +260,13 @@ def fit_sequence_rul(
         seconds=time.monotonic() - started,
     )
     return model, report
+
+
+def _loss_text(loss: float, config: TrainConfig) -> str:
+    """An epoch's loss in the units' own steps: RMSE for an MSE loss, MAE for an MAE loss."""
+    if config.loss == "mse":
+        return f"RMSE {np.sqrt(loss) * config.rul_cap:.2f}"
+    return f"{config.loss.upper()} {loss * config.rul_cap:.2f}" if config.loss == "mae" else f"{config.loss} {loss:.4f}"
 
 
 def _progress_callback_base():
@@ -252,8 +284,8 @@ class _Progress:
                 logs = logs or {}
                 log(
                     f"member {member + 1}/{config.members} epoch {epoch + 1}/{config.max_epochs}: "
-                    f"train RMSE {np.sqrt(logs.get('loss', np.nan)) * config.rul_cap:.2f}, "
-                    f"validation RMSE {np.sqrt(logs.get('val_loss', np.nan)) * config.rul_cap:.2f} "
+                    f"train {_loss_text(logs.get('loss', np.nan), config)}, "
+                    f"validation {_loss_text(logs.get('val_loss', np.nan), config)} "
                     f"({time.monotonic() - started:.0f} s)"
                 )
 

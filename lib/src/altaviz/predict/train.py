@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import time
 import zlib
 from datetime import datetime
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -25,6 +27,7 @@ from altaviz.config import AltavizConfig
 from altaviz.predict import evaluate, registry
 from altaviz.predict.features import FEATURE_COLUMNS, to_features, unit_baselines, with_derived_signals
 from altaviz.predict.labels import running_hours, to_labels
+from altaviz.predict.lstm import RUL_LSTM, FleetRul, fit_fleet_lstm, warning_probability
 from altaviz.predict.model import PROBABILITY, RUL, Boosters, FailureModel, fit, save
 from altaviz.schemas import MODEL_SOURCE, RUNNING_STATE, THRESHOLD_SOURCE
 
@@ -34,6 +37,8 @@ EXPERIMENT = "altaviz_failure_prediction"
 FAIL_LABEL = "fails_within_horizon"
 RUL_LABEL = "rul_hours"
 PIP_REQUIREMENTS = ["lightgbm==4.6.0", "mlflow-skinny==2.22.4", "pandas", "numpy", "altaviz"]
+LSTM_SOURCE = "lstm_rul"  # the evaluation row of the RUL LSTM (its warnings: predicted RUL < horizon)
+LSTM_ARTIFACTS = "lstm"  # the run's artifact folder holding the fitted LSTM
 
 
 def feature_frame(hourly: DataFrame, config: AltavizConfig) -> DataFrame:
@@ -85,12 +90,19 @@ def split(hourly: DataFrame, events: DataFrame, config: AltavizConfig) -> tuple[
     """Training rows: training units before the cut, labelled only from what was known at the cut (a
     label near the cut is censored, never peeking past it). Test rows: test units after the cut,
     labelled from all records, their features computed with their own history before the cut."""
+    train, test, cut = _split(hourly, events, config)
+    return train, test.filter(F.col("hour_start") >= F.lit(cut)), cut
+
+
+def _split(hourly: DataFrame, events: DataFrame, config: AltavizConfig) -> tuple[DataFrame, DataFrame, datetime]:
+    """As ``split``, but the test units' rows before the cut too: the inputs (never the labels, never
+    training) of the LSTM's windows that end just after the cut."""
     p = config.predictions
     cut = time_cut(hourly, p.train_time_fraction)
     in_test = test_unit(p.test_unit_fraction)
     before = hourly.filter(~in_test & (F.col("hour_start") < F.lit(cut)))
     train = labelled_frame(before, as_seen_at(events, cut), config)
-    test = labelled_frame(hourly.filter(in_test), events, config).filter(F.col("hour_start") >= F.lit(cut))
+    test = labelled_frame(hourly.filter(in_test), events, config)
     return train, test, cut
 
 
@@ -121,9 +133,11 @@ def evaluation_table(
     thresholds: pd.DataFrame,
     config: AltavizConfig,
     period: tuple,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The comparison of the model's warnings and the threshold alerts on the units and period of
-    ``scored`` (rows with ``failure_probability``, ``rul_hours_predicted`` and the labels)."""
+    ``scored`` (rows with ``failure_probability``, ``rul_hours_predicted`` and the labels; with
+    ``rul_hours_predicted_lstm`` also a row for the RUL LSTM, warning while its RUL < horizon).
+    Returns the table, the per-failure lead times and the episodes judged (with their ``source``)."""
     p = config.predictions
     units = set(scored.compressor_id)
     events = events[events.compressor_id.isin(units)]
@@ -143,6 +157,11 @@ def evaluation_table(
         "model": model_episodes(spark, scored, config),
         "threshold": thresholds[thresholds.compressor_id.isin(units)],
     }
+    if RUL_LSTM in scored:
+        from_rul = warning_probability(
+            scored[RUL_LSTM], horizon_hours=p.horizon_hours, warn_probability=p.warn_probability
+        )
+        sources[LSTM_SOURCE] = model_episodes(spark, scored.assign(**{PROBABILITY: from_rul}), config)
     rows, leads = [], []
     for name, episodes in sources.items():
         row, lead = evaluate.summarize(name, episodes, **common)
@@ -151,7 +170,13 @@ def evaluation_table(
     table = pd.DataFrame(rows)
     errors = evaluate.rul_errors(scored)
     table.loc[table.source == "model", list(errors)] = list(errors.values())
-    return table, pd.concat(leads, ignore_index=True)
+    if RUL_LSTM in scored:
+        errors = evaluate.rul_errors(scored, predicted=RUL_LSTM)
+        table.loc[table.source == LSTM_SOURCE, list(errors)] = list(errors.values())
+    judged = pd.concat(
+        [e.loc[:, evaluate.EPISODE_COLUMNS].assign(source=name) for name, e in sources.items()], ignore_index=True
+    )
+    return table, pd.concat(leads, ignore_index=True), judged
 
 
 def train_and_register(
@@ -165,16 +190,24 @@ def train_and_register(
 ) -> dict:
     """Fits on the training split, judges on the test split, logs both to MLflow, registers the
     model and promotes it if nothing is promoted yet. Returns the evaluation and the version
-    (``register=False``: the evaluation only; nothing is logged or registered)."""
+    (``register=False``: the evaluation only; nothing is logged or registered).
+
+    Two models from the same split: the LightGBM classifier + regressor (the registered pyfunc that
+    07_score loads) and the RUL LSTM over each unit's hourly sequences, logged in the same run as an
+    artifact with its metrics, and judged in the same table."""
     p = config.predictions
-    train, test, cut = split(hourly, events, config)
-    train, test = train.toPandas(), test.toPandas()
+    train, test_all, cut = _split(hourly, events, config)
+    train, test_all = train.toPandas(), test_all.toPandas()
+    test = test_all[test_all.hour_start >= pd.Timestamp(cut)].reset_index(drop=True)
     events_pd = events.toPandas()
     log.info("training on %d hours of %d units before %s; testing on %d units after it",
              len(train), train.compressor_id.nunique(), cut, test.compressor_id.nunique())  # fmt: skip
     boosters = fit(train, FEATURE_COLUMNS, fail_label=FAIL_LABEL, rul_label=RUL_LABEL)
     scored = pd.concat([test, boosters.predict(test)], axis=1)
-    table, leads = evaluation_table(
+    lstm = _fit_lstm(train, test_all, events_pd, cut, config)
+    if lstm is not None:
+        scored[RUL_LSTM] = lstm[2]
+    table, leads, _ = evaluation_table(
         hourly.sparkSession,
         scored,
         events_pd,
@@ -184,14 +217,52 @@ def train_and_register(
     )
     if not register:
         return {"model_name": p.model_name, "model_version": None, "evaluation": table.to_dict("records")}
-    version = _log_and_register(boosters, table, leads, config, train=train, test=test, data_source=data_source)
+    version = _log_and_register(
+        boosters,
+        table,
+        leads,
+        config,
+        train=train,
+        test=test,
+        data_source=data_source,
+        lstm=None if lstm is None else lstm[:2],
+    )
     if registry.production_version(p.model_name) is None:
         registry.promote(p.model_name, version)
     return {"model_name": p.model_name, "model_version": version, "evaluation": table.to_dict("records")}
 
 
+def _fit_lstm(
+    train: pd.DataFrame, test_all: pd.DataFrame, events: pd.DataFrame, cut: datetime, config: AltavizConfig
+) -> tuple[FleetRul, dict, np.ndarray] | None:
+    """The RUL LSTM fitted on the training rows (work orders as known at the cut), and its RUL for
+    each test row after the cut; None, with a warning, when the training split is too small for it
+    (LightGBM is still registered: the LSTM is judged beside it, never scored)."""
+    started = time.monotonic()
+    known = events[events.started_at < pd.Timestamp(cut)]  # as the CMMS showed them at the cut
+    try:
+        lstm, report = fit_fleet_lstm(train, known, rul_label=RUL_LABEL, rul_cap_hours=config.predictions.rul_cap_hours)
+    except ValueError as err:
+        log.warning("RUL LSTM not trained: %s", err)
+        return None
+    # The test units' own hours before the cut are the inputs of their first windows after it.
+    predicted = lstm.predict(test_all, events)[test_all.hour_start >= pd.Timestamp(cut)].to_numpy()
+    report["seconds_with_prediction"] = time.monotonic() - started
+    log.info("RUL LSTM: %d training windows, best epoch %s, %.0f s", report["train_windows"],
+             [m["best_epoch"] for m in report["members"]], report["seconds_with_prediction"])  # fmt: skip
+    return lstm, report, predicted
+
+
 def _log_and_register(
-    boosters: Boosters, table: pd.DataFrame, leads: pd.DataFrame, config: AltavizConfig, *, train, test, data_source
+    boosters: Boosters,
+    table: pd.DataFrame,
+    leads: pd.DataFrame,
+    config: AltavizConfig,
+    *,
+    train,
+    test,
+    data_source,
+    lstm: tuple[FleetRul, dict] | None = None,
 ) -> str:
     p = config.predictions
     mlflow.set_experiment(EXPERIMENT)
@@ -209,6 +280,8 @@ def _log_and_register(
         metrics = {k: float(v) for k, v in model_row.items() if k != "source" and pd.notna(v)}
         mlflow.log_metrics(metrics)
         folder = Path(tmp)
+        if lstm is not None:
+            _log_lstm(*lstm, table, folder / LSTM_ARTIFACTS)
         table.to_csv(folder / "evaluation.csv", index=False)
         leads.to_csv(folder / "lead_times.csv", index=False)
         mlflow.log_artifact(str(folder / "evaluation.csv"))
@@ -231,6 +304,40 @@ def _log_and_register(
     return version
 
 
+def _log_lstm(model: FleetRul, report: dict, table: pd.DataFrame, folder: Path) -> None:
+    """The RUL LSTM in the active run: its settings, its row of the evaluation (``lstm_`` metrics),
+    its training report and the fitted model (artifact folder ``lstm``)."""
+    c = model.model.config
+    mlflow.log_params({
+        "lstm_window_hours": c.window,
+        "lstm_units": ",".join(map(str, c.lstm_units)),
+        "lstm_max_epochs": c.max_epochs,
+        "lstm_validation_units": len(report["validation_units"]),
+    })  # fmt: skip
+    row = table[table.source == LSTM_SOURCE].iloc[0]
+    metrics = {f"lstm_{k}": float(v) for k, v in row.items() if k != "source" and pd.notna(v)}
+    metrics.update({
+        "lstm_val_rmse_hours": report["val_rmse"],
+        "lstm_val_mae_hours": report["val_mae"],
+        "lstm_train_windows": report["train_windows"],
+        "lstm_best_epoch": report["members"][0]["best_epoch"],
+        "lstm_seconds": report["seconds_with_prediction"],
+    })  # fmt: skip
+    mlflow.log_metrics(metrics)
+    model.save(folder)
+    (folder / "report.json").write_text(json.dumps(report, default=str, indent=1))
+    mlflow.log_artifacts(str(folder), artifact_path=LSTM_ARTIFACTS)
+
+
+def load_lstm(model_name: str, version: str) -> FleetRul | None:
+    """The RUL LSTM logged in the run of a registered model version; None for a version without one."""
+    client = mlflow.tracking.MlflowClient()
+    run_id = client.get_model_version(model_name, version).tags.get("mlflow_run_id")
+    if not run_id or not any(a.path == LSTM_ARTIFACTS for a in client.list_artifacts(run_id)):
+        return None
+    return FleetRul.load(Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=LSTM_ARTIFACTS)))
+
+
 def score(features: pd.DataFrame, model, version: str, config: AltavizConfig, scored_at: datetime) -> pd.DataFrame:
     """Predictions for the rows of ``features``: unit, hour, probability of failing within the
     horizon, predicted RUL, and which model version said so."""
@@ -250,10 +357,17 @@ def score(features: pd.DataFrame, model, version: str, config: AltavizConfig, sc
 
 
 def evaluate_predictions(
-    predictions: DataFrame, hourly: DataFrame, events: DataFrame, episodes: DataFrame, config: AltavizConfig
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    predictions: DataFrame,
+    hourly: DataFrame,
+    events: DataFrame,
+    episodes: DataFrame,
+    config: AltavizConfig,
+    lstm: FleetRul | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The comparison table over a lakehouse's stored ``gold_predictions`` (e.g. a fleet the model
-    never saw), against its work orders and threshold episodes, over the whole scored period."""
+    never saw), against its work orders and threshold episodes, over the whole scored period; with
+    ``lstm``, also the RUL LSTM's row, predicted over the same hours. Returns the table, the lead
+    times and the episodes judged (with their ``source``)."""
     p = config.predictions
     labels = to_labels(hourly, events, horizon_hours=p.horizon_hours, rul_cap_hours=p.rul_cap_hours)
     scored = (
@@ -266,7 +380,13 @@ def evaluate_predictions(
         .join(labels.select("compressor_id", "hour_start", FAIL_LABEL, RUL_LABEL), ["compressor_id", "hour_start"])
         .toPandas()
     )
+    events_pd = events.toPandas()
+    if lstm is not None:
+        # Every running hour of the fleet is a window's input; the predicted hours are kept.
+        features = labelled_frame(hourly, events, config).drop(FAIL_LABEL, RUL_LABEL, "is_censored").toPandas()
+        features[RUL_LSTM] = lstm.predict(features, events_pd)
+        scored = scored.merge(
+            features.loc[:, ["compressor_id", "hour_start", RUL_LSTM]], on=["compressor_id", "hour_start"], how="left"
+        )
     period = (scored.hour_start.min(), scored.hour_start.max())
-    return evaluation_table(
-        hourly.sparkSession, scored, events.toPandas(), threshold_episodes(episodes), config, period
-    )
+    return evaluation_table(hourly.sparkSession, scored, events_pd, threshold_episodes(episodes), config, period)
