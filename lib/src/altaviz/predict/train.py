@@ -33,7 +33,7 @@ log = logging.getLogger("altaviz.predict.train")
 EXPERIMENT = "altaviz_failure_prediction"
 FAIL_LABEL = "fails_within_horizon"
 RUL_LABEL = "rul_hours"
-PIP_REQUIREMENTS = ["lightgbm==4.6.0", "mlflow-skinny==2.22.4", "pandas", "numpy", "altaviz"]
+PIP_REQUIREMENTS = ["lightgbm==4.6.0", "mlflow-skinny==2.22.0", "pandas", "numpy", "altaviz"]
 
 
 def feature_frame(hourly: DataFrame, config: AltavizConfig) -> DataFrame:
