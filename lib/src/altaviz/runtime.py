@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 import uuid
 from functools import cache
@@ -106,6 +107,10 @@ def _build_local_spark() -> SparkSession:
     # driver runs in UTC, and so does a local run, so a collected timestamp means the same everywhere.
     os.environ["TZ"] = "UTC"
     time.tzset()
+    # Python workers (UDFs, pandas conversions) run the driver's interpreter, not whatever `python3`
+    # is first on PATH: PySpark refuses a worker of another minor version (the venv is 3.13, a
+    # machine's python3 may be 3.11).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
     log4j = resources.files("altaviz").joinpath("conf/log4j2.properties")
     builder = (
