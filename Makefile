@@ -14,6 +14,8 @@ PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.versi
 # venv, a new 3.13) makes the stamp missing, and the venv is rebuilt rather than silently kept.
 PYTHON_STAMP := $(VENV)/.python-$(PYTHON_VERSION)
 LIB_SOURCES := $(shell find lib/src sql -type f -not -name '*.pyc' 2>/dev/null) lib/pyproject.toml
+# Every package Fabric Runtime 2.0 ships gets the runtime's version (lib/fabric-runtime-2.0-constraints.txt).
+RUNTIME_CONSTRAINTS := lib/fabric-runtime-2.0-constraints.txt
 export ALTAVIZ_HOME ?= $(CURDIR)/.altaviz
 export NEXT_TELEMETRY_DISABLED := 1
 
@@ -28,8 +30,8 @@ $(PYTHON_STAMP):
 	touch $@
 
 # The wheel, not an editable install: tests and notebooks use exactly what Fabric would install.
-$(VENV)/.altaviz-installed: $(PYTHON_STAMP) $(LIB_SOURCES)
-	$(BIN)/pip install --quiet './lib[local,dev,predict]'
+$(VENV)/.altaviz-installed: $(PYTHON_STAMP) $(LIB_SOURCES) $(RUNTIME_CONSTRAINTS)
+	$(BIN)/pip install --quiet -c $(RUNTIME_CONSTRAINTS) './lib[local,dev,predict]'
 	$(BIN)/pip install --quiet --no-deps --force-reinstall ./lib
 	touch $@
 
@@ -50,7 +52,7 @@ train: setup
 
 # Fleet-scale benchmark (not part of `make test`; about 20 minutes): benchmarks/README.md.
 bench: setup
-	$(BIN)/pip install --quiet './lib[local,bench]'
+	$(BIN)/pip install --quiet -c $(RUNTIME_CONSTRAINTS) './lib[local,bench]'
 	$(BIN)/python benchmarks/bench.py $(SCENARIOS)
 
 test: test-python test-frontend
