@@ -506,7 +506,9 @@ def test_lib_pins_runtime_packages_at_the_runtime_version_or_says_why():
             continue
         name, version, comment = _canonical(m[1]), m[2], m[3]
         if version != runtime[name]:
-            assert "#" in comment and comment.split("#", 1)[1].strip(), f"{name}=={version}: runtime has {runtime[name]}"
+            assert "#" in comment and comment.split("#", 1)[1].strip(), (
+                f"{name}=={version}: runtime has {runtime[name]}"
+            )
             assert f"\n{name}==" not in constrained, f"{name} differs from the runtime yet is constrained to it"
 
 
