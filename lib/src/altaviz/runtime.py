@@ -65,6 +65,10 @@ SESSION_CONF = {
     # default, 4,096, is less than a 10-minute unit-month; beyond it every unit goes through a
     # spilling buffer, which made a fleet-month's windows several times slower).
     "spark.sql.windowExec.buffer.in.memory.threshold": "1000000",
+    # Parquet timestamps in nanoseconds (what pandas 2, Fabric Runtime 2.0's pandas, writes by
+    # default) are an "Illegal Parquet type" to Spark; read as epoch nanoseconds instead, which
+    # bronze turns into the instant like any epoch number.
+    "spark.sql.legacy.parquet.nanosAsLong": "true",
 }
 
 
