@@ -406,6 +406,12 @@ def test_environment_item_pins_runtime_2_and_ships_environment_yml():
     assert not list(env.rglob("*.whl")), "the wheel is built by `altaviz fabric deploy`, never committed"
 
 
+def _pip_lines() -> list[str]:
+    """environment.yml's pip lines as written, comments kept (a pin's reason is its comment)."""
+    lines = (REPO / "environment.yml").read_text().splitlines()
+    return [line.strip()[2:] for line in lines if line.startswith("      - ")]
+
+
 def _pip_pins() -> dict[str, Requirement]:
     spec = yaml.safe_load((REPO / "environment.yml").read_text())
     pip = next(d["pip"] for d in spec["dependencies"] if isinstance(d, dict) and "pip" in d)
@@ -415,31 +421,98 @@ def _pip_pins() -> dict[str, Requirement]:
     return {r.name.lower(): r for r in reqs}
 
 
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+RUNTIME_CONSTRAINTS = REPO / "lib/fabric-runtime-2.0-constraints.txt"
+
+
+def _runtime() -> dict[str, str]:
+    """Fabric Runtime 2.0's Python packages and versions (Microsoft's published list, as `make setup`
+    applies it), plus pyspark, which the list has as Microsoft's own build of 4.1.1."""
+    pins = {}
+    for line in RUNTIME_CONSTRAINTS.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            req = Requirement(line)
+            pins[_canonical(req.name)] = next(iter(req.specifier)).version
+    return pins | {"pyspark": "4.1.1", "importlib-metadata": "8.8.0"}
+
+
 def _project() -> dict:
     import tomllib
 
     return tomllib.loads((REPO / "lib/pyproject.toml").read_text())["project"]
 
 
-def test_environment_yml_pins_what_the_wheel_needs():
-    pins = _pip_pins()
-    runtime_provided = {"pyspark", "delta-spark"}  # Fabric Runtime 2.0's own; never pip-installed there
+def test_runtime_constraints_are_exact_pins_of_the_packages_the_wheel_and_models_rely_on():
+    runtime = _runtime()
+    for name, version in {
+        "pandas": "2.3.3",
+        "pyarrow": "24.0.0",
+        "numpy": "2.4.1",
+        "mlflow-skinny": "2.22.0",
+        "lightgbm": "4.6.0",
+        "pyodbc": "5.3.0",
+        "scikit-learn": "1.6.1",
+    }.items():
+        assert runtime[name] == version, name
+    for line in RUNTIME_CONSTRAINTS.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert next(iter(Requirement(line).specifier)).operator == "==", line
+
+
+def test_environment_yml_replaces_no_runtime_package_without_a_reason_on_its_line():
+    runtime = _runtime()
+    for line in _pip_lines():
+        if line.startswith("#"):
+            continue
+        pin, _, reason = line.partition("#")
+        name = _canonical(Requirement(pin.strip()).name)
+        if name in runtime:
+            assert reason.strip(), f"environment.yml replaces the runtime's {name}=={runtime[name]} without a reason"
+
+
+def test_environment_yml_pins_what_the_wheel_needs_and_the_runtime_lacks():
+    pins, runtime = _pip_pins(), _runtime()
     for line in _project()["dependencies"]:
         req = Requirement(line)
-        if req.name.lower() in runtime_provided:
+        name = _canonical(req.name)
+        if name in runtime and name not in pins:
+            assert req.specifier.contains(runtime[name]), f"the runtime's {name}=={runtime[name]} misses {req}"
             continue
         assert req.name.lower() in pins, f"environment.yml does not pin {req.name}, which the wheel requires"
         pinned = next(iter(pins[req.name.lower()].specifier)).version
         assert req.specifier.contains(pinned), f"environment.yml pins {req.name}=={pinned}, wheel needs {req.specifier}"
         assert pins[req.name.lower()].extras == req.extras
-    assert not (runtime_provided & set(pins)), "pyspark / delta-spark must come from the Fabric runtime"
+    assert not ({"pyspark", "delta-spark"} & set(pins)), "pyspark / delta-spark must come from the Fabric runtime"
 
 
-def test_environment_yml_pins_the_azure_sql_libraries_like_the_fabric_extra():
-    pins = _pip_pins()
+def test_the_fabric_extra_pins_the_azure_sql_libraries_the_runtime_ships():
+    # Azure SQL publishing runs in Fabric on the runtime's pyodbc and azure-identity: the `fabric`
+    # extra installs those same versions elsewhere, and environment.yml does not replace them.
+    pins, runtime = _pip_pins(), _runtime()
     extra = {Requirement(r).name.lower(): Requirement(r) for r in _project()["optional-dependencies"]["fabric"]}
     for name in ("pyodbc", "azure-identity"):
-        assert str(pins[name].specifier) == str(extra[name].specifier), name
+        assert str(extra[name].specifier) == f"=={runtime[name]}", name
+        assert name not in pins, name
+
+
+def test_lib_pins_runtime_packages_at_the_runtime_version_or_says_why():
+    # A pin of a package Fabric Runtime 2.0 ships is the runtime's version, or its line says why not;
+    # such a package is then left out of the constraints `make setup` applies, or setup could not resolve.
+    runtime, constrained = _runtime(), RUNTIME_CONSTRAINTS.read_text()
+    pin = re.compile(r'^\s*"([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?==([^"]+)",(.*)$')
+    for line in (REPO / "lib/pyproject.toml").read_text().splitlines():
+        m = pin.match(line)
+        if not m or _canonical(m[1]) not in runtime:
+            continue
+        name, version, comment = _canonical(m[1]), m[2], m[3]
+        if version != runtime[name]:
+            assert "#" in comment and comment.split("#", 1)[1].strip(), (
+                f"{name}=={version}: runtime has {runtime[name]}"
+            )
+            assert f"\n{name}==" not in constrained, f"{name} differs from the runtime yet is constrained to it"
 
 
 def test_environment_yml_pins_the_rul_lstm_framework_like_the_predict_extra():

@@ -243,6 +243,14 @@ def land_corpus(raw: Path, good_file: Path) -> list[Kind]:
         _parquet(df[df.columns[::-1]], sr / "gw-ints/part-0.parquet"),
     )
 
+    add(
+        "timestamps in nanoseconds (pandas 2's default Parquet)",
+        ("silver", 6),
+        # hour 8: the file without a timestamp column (rejected) lands none of its hour's readings;
+        # the unit's last hour would leave its newest reading pending.
+        _parquet(readings("COMP-003", hour(8), seed=8), sr / "gw-nanos/part-0.parquet", pa.timestamp("ns", tz="UTC")),
+    )
+
     df = readings("COMP-003", hour(20)).astype({"vibration_mms": "bool"})
     add(
         "a column of a type that cannot hold it (boolean)",

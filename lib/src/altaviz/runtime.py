@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 import uuid
 from functools import cache
@@ -64,6 +65,10 @@ SESSION_CONF = {
     # default, 4,096, is less than a 10-minute unit-month; beyond it every unit goes through a
     # spilling buffer, which made a fleet-month's windows several times slower).
     "spark.sql.windowExec.buffer.in.memory.threshold": "1000000",
+    # Parquet timestamps in nanoseconds (what pandas 2, Fabric Runtime 2.0's pandas, writes by
+    # default) are an "Illegal Parquet type" to Spark; read as epoch nanoseconds instead, which
+    # bronze turns into the instant like any epoch number.
+    "spark.sql.legacy.parquet.nanosAsLong": "true",
 }
 
 
@@ -106,6 +111,10 @@ def _build_local_spark() -> SparkSession:
     # driver runs in UTC, and so does a local run, so a collected timestamp means the same everywhere.
     os.environ["TZ"] = "UTC"
     time.tzset()
+    # Python workers (UDFs, pandas conversions) run the driver's interpreter, not whatever `python3`
+    # is first on PATH: PySpark refuses a worker of another minor version (the venv is 3.13, a
+    # machine's python3 may be 3.11).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
     log4j = resources.files("altaviz").joinpath("conf/log4j2.properties")
     builder = (

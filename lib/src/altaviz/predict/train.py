@@ -36,7 +36,7 @@ log = logging.getLogger("altaviz.predict.train")
 EXPERIMENT = "altaviz_failure_prediction"
 FAIL_LABEL = "fails_within_horizon"
 RUL_LABEL = "rul_hours"
-PIP_REQUIREMENTS = ["lightgbm==4.6.0", "mlflow-skinny==2.22.4", "pandas", "numpy", "altaviz"]
+PIP_REQUIREMENTS = ["lightgbm==4.6.0", "mlflow-skinny==2.22.0", "pandas", "numpy", "altaviz"]
 LSTM_SOURCE = "lstm_rul"  # the evaluation row of the RUL LSTM (its warnings: predicted RUL < horizon)
 LSTM_ARTIFACTS = "lstm"  # the run's artifact folder holding the fitted LSTM
 
