@@ -276,9 +276,7 @@ def _log_and_register(
             "test_units": test.compressor_id.nunique(),
             "train_positive_hours": int((train[FAIL_LABEL] == True).sum()),  # noqa: E712
         })  # fmt: skip
-        model_row = table[table.source == "model"].iloc[0]
-        metrics = {k: float(v) for k, v in model_row.items() if k != "source" and pd.notna(v)}
-        mlflow.log_metrics(metrics)
+        mlflow.log_metrics(_row_metrics(table, MODEL_SOURCE))
         folder = Path(tmp)
         if lstm is not None:
             _log_lstm(*lstm, table, folder / LSTM_ARTIFACTS)
@@ -304,6 +302,12 @@ def _log_and_register(
     return version
 
 
+def _row_metrics(table: pd.DataFrame, source: str, prefix: str = "") -> dict[str, float]:
+    """One source's row of the evaluation table as MLflow metrics (its known numbers)."""
+    row = table[table.source == source].iloc[0]
+    return {f"{prefix}{k}": float(v) for k, v in row.items() if k != "source" and pd.notna(v)}
+
+
 def _log_lstm(model: FleetRul, report: dict, table: pd.DataFrame, folder: Path) -> None:
     """The RUL LSTM in the active run: its settings, its row of the evaluation (``lstm_`` metrics),
     its training report and the fitted model (artifact folder ``lstm``)."""
@@ -314,8 +318,7 @@ def _log_lstm(model: FleetRul, report: dict, table: pd.DataFrame, folder: Path) 
         "lstm_max_epochs": c.max_epochs,
         "lstm_validation_units": len(report["validation_units"]),
     })  # fmt: skip
-    row = table[table.source == LSTM_SOURCE].iloc[0]
-    metrics = {f"lstm_{k}": float(v) for k, v in row.items() if k != "source" and pd.notna(v)}
+    metrics = _row_metrics(table, LSTM_SOURCE, prefix="lstm_")
     metrics.update({
         "lstm_val_rmse_hours": report["val_rmse"],
         "lstm_val_mae_hours": report["val_mae"],
