@@ -206,6 +206,26 @@ def ingest(
         console.print("stopped")
 
 
+def _scoring_versions_lstm(predictions, config):
+    """The RUL LSTM logged with the newest model version named in ``predictions`` (None if that
+    version has none, or the registry is not reachable from here)."""
+    from altaviz.predict import registry, train
+
+    versions = [r[0] for r in predictions.select("model_version").distinct().collect()]
+    if not versions:
+        return None
+    version = max(versions, key=int)
+    registry.configure()
+    try:
+        lstm = train.load_lstm(config.predictions.model_name, version)
+    except Exception as err:  # noqa: BLE001  (the table without the LSTM is still the table)
+        console.print(f"[yellow]no RUL LSTM of model version {version}:[/] {err}")
+        return None
+    if lstm is None:
+        console.print(f"model version {version} carries no RUL LSTM: its row is left out")
+    return lstm
+
+
 @app.command()
 def evaluate(
     home: Annotated[Path | None, typer.Option(help="State folder (default $ALTAVIZ_HOME or ./.altaviz).")] = None,
@@ -357,26 +377,6 @@ def notebook_save(
         console.print(f"saved {name} → {source}")
     if refused:
         raise typer.Exit(1)
-
-
-def _scoring_versions_lstm(predictions, config):
-    """The RUL LSTM logged with the newest model version named in ``predictions`` (None if that
-    version has none, or the registry is not reachable from here)."""
-    from altaviz.predict import registry, train
-
-    versions = [r[0] for r in predictions.select("model_version").distinct().collect()]
-    if not versions:
-        return None
-    version = max(versions, key=int)
-    registry.configure()
-    try:
-        lstm = train.load_lstm(config.predictions.model_name, version)
-    except Exception as err:  # noqa: BLE001  (the table without the LSTM is still the table)
-        console.print(f"[yellow]no RUL LSTM of model version {version}:[/] {err}")
-        return None
-    if lstm is None:
-        console.print(f"model version {version} carries no RUL LSTM: its row is left out")
-    return lstm
 
 
 @benchmark_app.command("cmapss")
