@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
+import { isoFromTimestamp, isoFromTimestamptz } from './pg-time';
 
 /**
  * Connection to the serving database.
@@ -69,8 +70,9 @@ const types = {
       case 1700: // numeric
         return (v: string) => Number(v);
       case 1184: // timestamptz
-      case 1114: // timestamp
-        return (v: string) => new Date(oid === 1114 ? `${v}Z` : v).toISOString();
+        return isoFromTimestamptz;
+      case 1114: // timestamp (UTC by convention)
+        return isoFromTimestamp;
       case 1082: // date: keep 'YYYY-MM-DD', no time-zone shift
         return (v: string) => v;
       default:
