@@ -238,35 +238,48 @@ export async function compressorExists(compressorId: string): Promise<boolean> {
 const WORST = (col: string) => `(ARRAY['normal','warning','critical'])[MAX(CASE h.${col} WHEN 'critical' THEN 3
   WHEN 'warning' THEN 2 ELSE 1 END)]`;
 
+/** Bucket aggregates: the API's (every column of an hourly row) or only what the detail page's charts draw. */
+export type ReadingFields = 'all' | 'chart';
+
+/** What the charts draw per bucket: its start in seconds since the epoch and the plotted aggregates. */
+export type ChartBucket = Pick<ChartReading, (typeof CHART_AGGREGATES)[number]> & { t: number };
+
+type Bucketed<F extends ReadingFields> = F extends 'chart' ? ChartBucket : ChartReading;
+
 /**
  * Readings for one compressor, downsampled in SQL to at most `points` buckets of whole hours: per
  * bucket the mean of the hourly means, the extreme of the hourly extremes (so a one-hour spike
  * survives) and the worst status. A week at the default 600 points is one bucket per hour.
  * A preset range is anchored at the compressor's newest hour rather than at now(), so a fleet whose
  * data stopped arriving still shows its last days (the freshness KPI is what flags the gap).
+ * `fields` 'chart' (the detail page) leaves out the statuses and counts the charts do not draw and
+ * gives each bucket's start as epoch seconds: a 90-day page reads 540 buckets.
  */
-export async function fetchHourlyReadings(
+export async function fetchHourlyReadings<F extends ReadingFields = 'all'>(
   compressorId: string,
   q: ReadingsQuery,
-): Promise<{ from: string | null; to: string | null; bucket_hours: number; readings: ChartReading[] }> {
+  fields: F = 'all' as F,
+): Promise<{ from: string | null; to: string | null; bucket_hours: number; readings: Bucketed<F>[] }> {
   let from = q.from ?? null;
   let to = q.to ?? null;
   const hours = RANGE_PRESETS[q.range ?? '7d'];
   if (!from && !to) {
     // A preset: anchor and buckets in one round trip (each one is a wait for a scheduler slot on a busy host).
     const bucket = Math.max(1, Math.ceil(hours / q.points));
-    const list = await rows<ChartReading & { range_from: string | null; range_to: string | null }>(
+    const list = await rows<Bucketed<F> & { range_from: string | null; range_to: string | null; bucket_start: unknown }>(
       `WITH span AS (
          SELECT MAX(hour_start) + interval '1 hour' AS t_to FROM hourly_readings WHERE compressor_id = $1
        ), b AS (SELECT t_to - make_interval(hours => $2) AS t_from, t_to FROM span)
        SELECT b.t_from AS range_from, b.t_to AS range_to, r.*
-         FROM b LEFT JOIN LATERAL (${bucketedReadings('b.t_from', 'b.t_to', '$3')}) r ON true
-        ORDER BY r.hour_start`,
+         FROM b LEFT JOIN LATERAL (${bucketedReadings('b.t_from', 'b.t_to', '$3', fields)}) r ON true
+        ORDER BY r.bucket_start`,
       [compressorId, hours, bucket],
     );
     const first = list[0];
     if (!first?.range_from || !first.range_to) return { from: null, to: null, bucket_hours: 1, readings: [] };
-    const readings = first.hour_start === null ? [] : list.map(({ range_from: _f, range_to: _t, ...r }) => r as ChartReading);
+    const readings = first.bucket_start === null
+      ? []
+      : list.map(({ range_from: _f, range_to: _t, bucket_start: _b, ...r }) => r as unknown as Bucketed<F>);
     return { from: first.range_from, to: first.range_to, bucket_hours: bucket, readings };
   }
   const newest = await one<{ newest: string | null }>(
@@ -277,27 +290,45 @@ export async function fetchHourlyReadings(
   if (!to) to = new Date(from!.getTime() + hours * 3_600_000);
   if (!from) from = new Date(to.getTime() - hours * 3_600_000);
   const bucket = Math.max(1, Math.ceil((to.getTime() - from.getTime()) / 3_600_000 / q.points));
-  const readings = await rows<ChartReading>(bucketedReadings('$2::timestamptz', '$3', '$4'), [compressorId, from, to, bucket]);
+  const list = await rows<Bucketed<F> & { bucket_start: unknown }>(
+    bucketedReadings('$2::timestamptz', '$3', '$4', fields), [compressorId, from, to, bucket]);
+  const readings = list.map(({ bucket_start: _b, ...r }) => r as unknown as Bucketed<F>);
   return { from: from.toISOString(), to: to.toISOString(), bucket_hours: bucket, readings };
 }
 
-/** One compressor's ($1) hourly rows in [from, to) in buckets of `bucket` hours starting at `from`. */
-function bucketedReadings(from: string, to: string, bucket: string): string {
-  return `SELECT h.compressor_id, date_bin(make_interval(hours => ${bucket}), h.hour_start, ${from}) AS hour_start,
-            SUM(h.reading_count)::int AS reading_count,
-            AVG(h.vibration_mean) AS vibration_mean, MAX(h.vibration_max) AS vibration_max,
+// The aggregates the detail page's charts draw (reading-charts.tsx).
+export const CHART_AGGREGATES = [
+  'vibration_mean', 'vibration_max', 'discharge_temp_mean', 'discharge_temp_max', 'discharge_pressure_mean',
+  'discharge_pressure_max', 'suction_pressure_mean', 'suction_pressure_min', 'horsepower_mean', 'gas_flow_mean',
+  'failure_probability_72h', 'rul_hours',
+] as const satisfies readonly (keyof ChartReading)[];
+
+const CHART_SQL = `AVG(h.vibration_mean) AS vibration_mean, MAX(h.vibration_max) AS vibration_max,
             AVG(h.discharge_temp_mean) AS discharge_temp_mean, MAX(h.discharge_temp_max) AS discharge_temp_max,
-            AVG(h.suction_pressure_mean) AS suction_pressure_mean, MIN(h.suction_pressure_min) AS suction_pressure_min,
             AVG(h.discharge_pressure_mean) AS discharge_pressure_mean, MAX(h.discharge_pressure_max) AS discharge_pressure_max,
-            AVG(h.pressure_differential_mean) AS pressure_differential_mean,
+            AVG(h.suction_pressure_mean) AS suction_pressure_mean, MIN(h.suction_pressure_min) AS suction_pressure_min,
             AVG(h.horsepower_mean) AS horsepower_mean, AVG(h.gas_flow_mean) AS gas_flow_mean,
+            MAX(p.failure_probability_72h) AS failure_probability_72h, MIN(p.rul_hours) AS rul_hours`;
+
+const ALL_SQL = `h.compressor_id, BUCKET AS hour_start, SUM(h.reading_count)::int AS reading_count,
+            ${CHART_SQL}, AVG(h.pressure_differential_mean) AS pressure_differential_mean,
             ${WORST('vibration_status')} AS vibration_status, ${WORST('temp_status')} AS temp_status,
-            ${WORST('pressure_status')} AS pressure_status, ${WORST('health_status')} AS health_status,
-            MAX(p.failure_probability_72h) AS failure_probability_72h, MIN(p.rul_hours) AS rul_hours
+            ${WORST('pressure_status')} AS pressure_status, ${WORST('health_status')} AS health_status`;
+
+/**
+ * One compressor's ($1) hourly rows in [from, to) in buckets of `bucket` hours starting at `from`,
+ * ordered by `bucket_start` (a column the callers drop).
+ */
+function bucketedReadings(from: string, to: string, bucket: string, fields: ReadingFields): string {
+  const start = `date_bin(make_interval(hours => ${bucket}), h.hour_start, ${from})`;
+  const select = fields === 'chart'
+    ? `EXTRACT(EPOCH FROM ${start})::float8 AS t, ${CHART_SQL}`
+    : ALL_SQL.replace('BUCKET', start);
+  return `SELECT ${start} AS bucket_start, ${select}
        FROM hourly_readings h
        LEFT JOIN predictions p ON p.compressor_id = h.compressor_id AND p.hour_start = h.hour_start
       WHERE h.compressor_id = $1 AND h.hour_start >= ${from} AND h.hour_start < ${to}
-      GROUP BY 1, 2 ORDER BY 2`;
+      GROUP BY ${fields === 'chart' ? '1' : 'h.compressor_id, 1'} ORDER BY 1`;
 }
 
 /** Alert episodes of one compressor overlapping [from, to): shaded on the charts' time axis. */

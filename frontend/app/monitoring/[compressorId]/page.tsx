@@ -26,7 +26,7 @@ export default async function CompressorPage(props: PageProps<'/monitoring/[comp
   const readingsQuery = { range, points: 600 };
   // Started together with the unit's own row instead of after it: a database round trip less before the
   // charts and the history stream in (each one waits for a CPU slot on a busy host). Awaited below.
-  const readings = fetchHourlyReadings(id.data, readingsQuery);
+  const readings = fetchHourlyReadings(id.data, readingsQuery, 'chart');
   const history = fetchCompressorAlertHistory(id.data);
   readings.catch(() => undefined);
   history.catch(() => undefined);

@@ -1,15 +1,9 @@
-import { fetchAlertEpisodes, fetchHourlyReadings } from '@/app/lib/data';
-import type { ChartReading, SensorThreshold } from '@/app/lib/definitions';
+import { CHART_AGGREGATES, fetchAlertEpisodes, fetchHourlyReadings } from '@/app/lib/data';
+import type { SensorThreshold } from '@/app/lib/definitions';
 import { SENSOR_ORDER, SENSORS } from '@/app/lib/sensors';
 import type { ReadingsQuery } from '@/app/lib/validation';
 import { EmptyState } from '../shared/empty-state';
 import { SensorCharts, type ChartPanel, type Episode } from './sensor-charts';
-
-const COLUMNS = [
-  'vibration_mean', 'vibration_max', 'discharge_temp_mean', 'discharge_temp_max', 'discharge_pressure_mean',
-  'discharge_pressure_max', 'suction_pressure_mean', 'suction_pressure_min', 'horsepower_mean', 'gas_flow_mean',
-  'failure_probability_72h', 'rul_hours',
-] as const satisfies readonly (keyof ChartReading)[];
 
 const round6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
 
@@ -22,9 +16,9 @@ export async function ReadingCharts({ compressorId, query, thresholds, data }: {
   compressorId: string;
   query: ReadingsQuery;
   thresholds: SensorThreshold[];
-  data?: ReturnType<typeof fetchHourlyReadings>; // already started by the caller (same compressor and query)
+  data?: ReturnType<typeof fetchHourlyReadings<'chart'>>; // already started by the caller (same compressor and query)
 }) {
-  const { from, to, bucket_hours: bucket, readings } = await (data ?? fetchHourlyReadings(compressorId, query));
+  const { from, to, bucket_hours: bucket, readings } = await (data ?? fetchHourlyReadings(compressorId, query, 'chart'));
   if (!readings.length || !from || !to) {
     return <EmptyState title="No hourly readings in this range">Pick a longer range, or run the pipeline to publish readings.</EmptyState>;
   }
@@ -35,7 +29,7 @@ export async function ReadingCharts({ compressorId, query, thresholds, data }: {
     sensor: a.sensor, severity: a.severity, start: sec(a.opened_at), end: a.ended_at ? sec(a.ended_at) : domain[1],
   }));
   // Six decimals are far below what a chart or its readout (two decimals) shows, and halve the page's payload.
-  const columns: Record<string, (number | null)[]> = Object.fromEntries(COLUMNS.map((k) => [k, readings.map((r) => round6(r[k]))]));
+  const columns: Record<string, (number | null)[]> = Object.fromEntries(CHART_AGGREGATES.map((k) => [k, readings.map((r) => round6(r[k]))]));
   // The model's probability as a percentage, so its axis and readout read like the other charts.
   columns.failure_risk_pct = readings.map((r) => round6(r.failure_probability_72h === null ? null : r.failure_probability_72h * 100));
   const scored = readings.some((r) => r.failure_probability_72h !== null);
@@ -69,7 +63,7 @@ export async function ReadingCharts({ compressorId, query, thresholds, data }: {
   return (
     <div className="chart-grid" data-testid="reading-charts" data-points={readings.length} data-bucket-hours={bucket}
       data-episodes={episodes.length}>
-      <SensorCharts compressorId={compressorId} bucketHours={bucket} times={readings.map((r) => sec(r.hour_start))} columns={columns}
+      <SensorCharts compressorId={compressorId} bucketHours={bucket} times={readings.map((r) => r.t)} columns={columns}
         panels={panels} episodes={episodes} domain={domain} points={query.points} />
     </div>
   );
