@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bulk-generate a benchmark fleet into its own database (default: altaviz_bench on the same server),
 // leaving the pipeline's database untouched: 1,000 compressors x 90 days of hourly rows = 2,160,000
-// hourly_readings rows, plus alerts, audit events, pipeline runs and quality metrics at matching scale.
+// hourly_readings rows and as many hourly predictions, plus alerts, audit events, pipeline runs and
+// quality metrics at matching scale.
 // All generation happens in PostgreSQL with generate_series (no rows cross the wire).
 //
 //   node scripts/bench-seed.mjs [--compressors 1000] [--days 90] [--stations 40] [--database altaviz_bench]
@@ -99,6 +100,13 @@ await step('hourly_readings', `
          CASE WHEN 'critical' IN (vs, ts, ps) THEN 'critical' WHEN 'warning' IN (vs, ts, ps) THEN 'warning' ELSE 'normal' END
     FROM st`, [DAYS]);
 await step('latest_readings (as 05_publish)', REFRESH_LATEST_READINGS);
+// 07_score scores every unit-hour, so the serving predictions table is as large as hourly_readings:
+// the fleet pages' newest risk per unit and the charts' risk and RUL series read it at that size.
+await step('predictions', `
+  INSERT INTO predictions (compressor_id, hour_start, failure_probability_72h, rul_hours, model_name, model_version, scored_at)
+  SELECT compressor_id, hour_start, LEAST(0.98, GREATEST(0.01, (vibration_mean - 2.3) / 5.5)),
+         GREATEST(0, 336 - 60 * (vibration_mean - 2.3)), 'altaviz_compressor_failure', '3', hour_start + interval '70 minutes'
+    FROM hourly_readings`);
 // Three historical (resolved) episodes per unit plus live ones for the degrading units.
 await step('alerts', `
   INSERT INTO alerts (alert_id, compressor_id, sensor, severity, current_severity, is_active, opened_at, cleared_at,
