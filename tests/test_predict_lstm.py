@@ -122,6 +122,11 @@ def test_the_fleet_lstm_trains_on_the_training_split_and_is_judged_and_logged_wi
     client = mlflow.tracking.MlflowClient()
     run = client.get_run(client.get_model_version(name, version).tags["mlflow_run_id"])
     assert run.data.metrics["lstm_rul_mae_hours"] == pytest.approx(lstm_row.rul_mae_hours)
+    # Judged on the split, registered from every labelled hour (refit_on_all_hours): the test units too.
+    assert config.predictions.refit_on_all_hours
+    params = run.data.params
+    assert int(params["train_units"]) == 9 and int(params["registered_fit_units"]) == len(UNITS)
+    assert int(params["registered_fit_positive_hours"]) > int(params["train_positive_hours"])
     assert {"lstm_rul_rmse_hours", "lstm_val_rmse_hours", "lstm_best_epoch", "rul_mae_hours"} <= set(run.data.metrics)
     assert {a.path for a in client.list_artifacts(run.info.run_id, "lstm")} >= {
         "lstm/member_0.keras",
