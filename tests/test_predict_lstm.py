@@ -111,7 +111,10 @@ def test_the_fleet_lstm_trains_on_the_training_split_and_is_judged_and_logged_wi
     assert not mlflow.tracking.MlflowClient().search_registered_models()
     assert registry.production_version(config.predictions.model_name) is None
 
-    result = train_and_register(hourly, events, episodes, config, data_source="synthetic")
+    refit = config.model_copy(
+        update={"predictions": config.predictions.model_copy(update={"refit_on_all_hours": True})}
+    )
+    result = train_and_register(hourly, events, episodes, refit, data_source="synthetic")
     table = pd.DataFrame(result["evaluation"])
     assert list(table.source) == ["model", "threshold", LSTM_SOURCE]
     lstm_row = table.set_index("source").loc[LSTM_SOURCE]
@@ -122,6 +125,10 @@ def test_the_fleet_lstm_trains_on_the_training_split_and_is_judged_and_logged_wi
     client = mlflow.tracking.MlflowClient()
     run = client.get_run(client.get_model_version(name, version).tags["mlflow_run_id"])
     assert run.data.metrics["lstm_rul_mae_hours"] == pytest.approx(lstm_row.rul_mae_hours)
+    # Judged on the split, registered from every labelled hour (refit_on_all_hours): the test units too.
+    params = run.data.params
+    assert int(params["train_units"]) == 9 and int(params["registered_fit_units"]) == len(UNITS)
+    assert int(params["registered_fit_positive_hours"]) > int(params["train_positive_hours"])
     assert {"lstm_rul_rmse_hours", "lstm_val_rmse_hours", "lstm_best_epoch", "rul_mae_hours"} <= set(run.data.metrics)
     assert {a.path for a in client.list_artifacts(run.info.run_id, "lstm")} >= {
         "lstm/member_0.keras",

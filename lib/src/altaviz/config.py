@@ -209,6 +209,7 @@ class Predictions(_Strict):
     min_warning_hours: int = Field(ge=1)
     test_unit_fraction: float = Field(gt=0, lt=1)
     train_time_fraction: float = Field(gt=0, lt=1)
+    refit_on_all_hours: bool = False
     history: HistoryFleet
 
     @model_validator(mode="after")
