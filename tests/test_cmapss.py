@@ -213,7 +213,8 @@ def test_mixed_ensemble_and_refit_on_every_unit():
         refit_sequence_rul(units, config, [1], log=lambda m: None)
 
 
-def test_small_real_run_through_the_cli_writes_a_rul_per_test_engine(tmp_path, data):
+@pytest.mark.parametrize("refit", [False, True])
+def test_small_real_run_through_the_cli_writes_a_rul_per_test_engine(tmp_path, data, refit):
     out = tmp_path / "fd001.csv"
     result = CliRunner().invoke(
         app,
@@ -229,12 +230,18 @@ def test_small_real_run_through_the_cli_writes_a_rul_per_test_engine(tmp_path, d
             "--epochs",
             "1",
             "--members",
-            "1",
+            "3" if refit else "1",  # cnn, cnn, lstm
+            *(["--refit"] if refit else []),
         ],
     )
     assert result.exit_code == 0, result.output
     assert "validation RMSE" in result.output and "6 training units" not in result.output
     assert "5 training units" in result.output and "1 validation units" in result.output
+    # The default ensemble cycles CNN, CNN, LSTM over its members.
+    assert "(cnn, seed 0)" in result.output and ("(lstm, seed 2)" in result.output) == refit
+    # The refit trains on the validation engine too, after validation has chosen the epochs.
+    assert ("refit on all 6 units" in result.output) == refit
+    assert ("members refitted on all training engines" in result.output) == refit
     with out.open() as f:
         rows = list(csv.DictReader(f))
     assert [int(r["unit"]) for r in rows] == list(range(1, 101))
