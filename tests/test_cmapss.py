@@ -6,6 +6,8 @@ with wear and the FD001 constant sensors constant."""
 from __future__ import annotations
 
 import csv
+import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +18,19 @@ from altaviz.cli import app
 from altaviz.predict.cmapss import COLUMNS, informative_sensors, read_cmapss, to_units
 from altaviz.predict.sequence import (
     MinMaxScaler,
+    SequenceRulModel,
+    StandardScaler,
     TrainConfig,
     UnitSeries,
+    build_model,
+    config_from_dict,
+    fit_sequence_rul,
     last_windows,
+    make_scaler,
     make_windows,
     prepare,
+    refit_sequence_rul,
+    smooth,
     split_units,
 )
 
@@ -129,7 +139,82 @@ def test_scaler_is_fitted_on_training_units_only():
         prepare(train, [_unit(2, 60)], TrainConfig())
 
 
-def test_small_real_run_through_the_cli_writes_a_rul_per_test_engine(tmp_path, data):
+def test_zscore_scaler_is_fitted_on_training_units_only():
+    train, val = [_unit(1, 50), _unit(2, 60)], [_unit(3, 300)]
+    scaler, (x_tr, _), (x_va, _) = prepare(train, val, TrainConfig(window=30, scaling="zscore"))
+    assert isinstance(scaler, StandardScaler)
+    rows = np.concatenate([u.features for u in train])
+    np.testing.assert_allclose(scaler.min_, rows.mean(axis=0))
+    np.testing.assert_allclose(scaler.span_, rows.std(axis=0))
+    scaled = scaler.transform(rows)
+    np.testing.assert_allclose(scaled.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(scaled.std(axis=0), 1, atol=1e-5)
+    assert np.isfinite(StandardScaler().fit([UnitSeries(1, np.ones((5, 2)))]).transform(np.ones((1, 2)))).all()
+    assert type(make_scaler(TrainConfig())) is MinMaxScaler  # the default (and the fleet's) is unchanged
+    with pytest.raises(ValueError, match="scaling"):
+        make_scaler(TrainConfig(scaling="robust"))
+
+
+def test_smoothing_is_causal_and_exponential():
+    x = np.random.default_rng(0).normal(size=(50, 3))
+    s = smooth(x, 0.3)
+    np.testing.assert_allclose(s[0], x[0])
+    np.testing.assert_allclose(s[1], 0.3 * x[1] + 0.7 * x[0])
+    np.testing.assert_allclose(s[10], 0.3 * x[10] + 0.7 * s[9])
+    # A step sees no later step: smoothing a unit cut short gives the prefix of the whole unit's.
+    np.testing.assert_allclose(smooth(x[:20], 0.3), s[:20])
+    assert s[1:].std() < x[1:].std()
+    assert smooth(x, 0.0) is x
+    # prepare smooths before it fits the scaler and windows; a model applies the same at prediction.
+    config = TrainConfig(window=5, smoothing=0.5)
+    unit = UnitSeries(1, x, np.arange(49, -1, -1.0))
+    scaler, (x_tr, _), _ = prepare([unit], [], config)
+    np.testing.assert_allclose(scaler.min_, smooth(x, 0.5).min(axis=0))
+    np.testing.assert_allclose(x_tr[-1], scaler.transform(smooth(x, 0.5))[-5:], rtol=1e-5)
+    model = SequenceRulModel(config, scaler)
+    np.testing.assert_allclose(model.transform_units([unit])[0].features, scaler.transform(smooth(x, 0.5)))
+
+
+def test_architectures_give_one_rul_per_window_and_unknown_ones_are_refused():
+    config = TrainConfig(window=12, conv_filters=(4, 4), conv_kernel=3, lr_schedule="cosine")
+    x = np.zeros((3, 12, 5), dtype=np.float32)
+    for architecture in ("lstm", "cnn"):
+        net = build_model(5, config, architecture, steps_per_epoch=2)
+        assert net.predict(x, verbose=0).shape == (3, 1)
+    assert any("conv1d" in layer.name for layer in build_model(5, config, "cnn").layers)
+    with pytest.raises(ValueError, match="architecture"):
+        build_model(5, config, "transformer")
+    with pytest.raises(ValueError, match="lr_schedule"):
+        build_model(5, TrainConfig(lr_schedule="step"), "lstm")
+
+
+def test_a_config_survives_json_and_an_older_one_takes_the_new_defaults():
+    config = TrainConfig(architectures=("cnn", "lstm"), conv_filters=(4, 8), scaling="zscore", smoothing=0.2)
+    assert config_from_dict(json.loads(json.dumps(asdict(config)))) == config
+    old = {k: v for k, v in asdict(TrainConfig()).items() if k not in ("architectures", "smoothing", "scaling")}
+    assert config_from_dict(json.loads(json.dumps(old))) == TrainConfig()
+
+
+def test_mixed_ensemble_and_refit_on_every_unit():
+    units = [_unit(u, 60 + 5 * u) for u in range(1, 6)]
+    config = TrainConfig(
+        window=10, lstm_units=(4,), dense_units=4, conv_filters=(4,), conv_kernel=3, conv_dense_units=4,
+        max_epochs=2, members=2, architectures=("lstm", "cnn"), scaling="zscore", smoothing=0.3,
+    )  # fmt: skip
+    model, report = fit_sequence_rul(units[:4], units[4:], config, log=lambda m: None)
+    assert [m["architecture"] for m in report["members"]] == ["lstm", "cnn"]
+    refit = refit_sequence_rul(units, config, [m["best_epoch"] for m in report["members"]], log=lambda m: None)
+    rows = np.concatenate([smooth(u.features, 0.3) for u in units])
+    np.testing.assert_allclose(refit.scaler.min_, rows.mean(axis=0))  # the scaler now sees every unit
+    assert len(refit.members) == 2 and refit.members[1].layers[0].name.startswith("conv1d")
+    pred = refit.predict_last(units)
+    assert pred.shape == (5,) and np.isfinite(pred).all() and (pred >= 0).all() and (pred <= config.rul_cap).all()
+    with pytest.raises(ValueError, match="epoch counts"):
+        refit_sequence_rul(units, config, [1], log=lambda m: None)
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_small_real_run_through_the_cli_writes_a_rul_per_test_engine(tmp_path, data, refit):
     out = tmp_path / "fd001.csv"
     result = CliRunner().invoke(
         app,
@@ -145,12 +230,18 @@ def test_small_real_run_through_the_cli_writes_a_rul_per_test_engine(tmp_path, d
             "--epochs",
             "1",
             "--members",
-            "1",
+            "3" if refit else "1",  # cnn, cnn, lstm
+            *(["--refit"] if refit else []),
         ],
     )
     assert result.exit_code == 0, result.output
     assert "validation RMSE" in result.output and "6 training units" not in result.output
     assert "5 training units" in result.output and "1 validation units" in result.output
+    # The default ensemble cycles CNN, CNN, LSTM over its members.
+    assert "(cnn, seed 0)" in result.output and ("(lstm, seed 2)" in result.output) == refit
+    # The refit trains on the validation engine too, after validation has chosen the epochs.
+    assert ("refit on all 6 units" in result.output) == refit
+    assert ("members refitted on all training engines" in result.output) == refit
     with out.open() as f:
         rows = list(csv.DictReader(f))
     assert [int(r["unit"]) for r in rows] == list(range(1, 101))

@@ -2,6 +2,7 @@
 whole training path (real Spark, LightGBM, Keras and an MLflow file store) on a small synthetic fleet."""
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from altaviz.predict import evaluate, registry
-from altaviz.predict.lstm import RUL_LSTM, sequences, warning_probability
+from altaviz.predict.lstm import FLEET_CONFIG, RUL_LSTM, fit_fleet_lstm, sequences, warning_probability
 from altaviz.predict.sequence import UnitSeries, make_windows, step_windows
 from altaviz.predict.train import LSTM_SOURCE, _split, is_test_unit, load_lstm, train_and_register
 from altaviz.schemas import ALERT_EPISODES, GOLD_HOURLY_READINGS, SILVER_MAINTENANCE_EVENTS
@@ -81,6 +82,17 @@ def test_censored_steps_label_no_window_and_every_step_ends_one():
     x, y, _ = make_windows([UnitSeries(2, f, np.full(10, np.nan))], window=3, cap=100, every_step=True)
     assert len(x) == len(y) == 0
     assert step_windows(f, 3).shape == (10, 3, 1)
+
+
+def test_the_fleet_lstm_keeps_one_lstm_on_min_max_scaled_raw_features():
+    # C-MAPSS's options (smoothing, z-scores, CNN members) are not the fleet's: FleetRul.predict and
+    # its saved preprocessing assume one min-max scaler over unsmoothed features.
+    assert FLEET_CONFIG.scaling == "minmax" and FLEET_CONFIG.smoothing == 0
+    assert set(FLEET_CONFIG.architectures) == {"lstm"}
+    with pytest.raises(ValueError, match="does not smooth"):
+        fit_fleet_lstm(
+            None, None, rul_label="rul_hours", rul_cap_hours=336, config=replace(FLEET_CONFIG, smoothing=0.1)
+        )
 
 
 def test_a_predicted_rul_at_the_horizon_is_the_warning_level():

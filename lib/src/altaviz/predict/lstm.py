@@ -33,6 +33,7 @@ from altaviz.predict.sequence import (
     TrainConfig,
     UnitSeries,
     _keras,
+    config_from_dict,
     fit_sequence_rul,
     step_windows,
 )
@@ -156,8 +157,7 @@ class FleetRul:
     def load(cls, folder: Path) -> FleetRul:
         keras = _keras()
         meta = json.loads((folder / "config.json").read_text())
-        cfg = meta["train_config"]
-        config = TrainConfig(**{**cfg, "lstm_units": tuple(cfg["lstm_units"])})
+        config = config_from_dict(meta["train_config"])
         arrays = np.load(folder / "preprocessing.npz")
         scaler = MinMaxScaler()
         scaler.min_, scaler.span_ = arrays["scaler_min"], arrays["scaler_span"]
@@ -187,6 +187,8 @@ def fit_fleet_lstm(
 ) -> tuple[FleetRul, dict]:
     """Fits on the rows of ``train`` (training units before the cut, with their censoring-aware RUL)
     and ``events`` (the work orders known at the cut, which only delimit sequences)."""
+    if config.smoothing:
+        raise ValueError("the fleet RUL LSTM does not smooth its inputs (FleetRul.predict scales raw features)")
     config = replace(config, rul_cap=float(rul_cap_hours))
     train = train.reset_index(drop=True)
     x = _matrix(train, features)

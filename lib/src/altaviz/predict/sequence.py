@@ -1,9 +1,11 @@
-"""Sequence-RUL trainer: windows over each unit's time series, an LSTM ensemble, early stopping on validation.
+"""Sequence-RUL trainer: windows over each unit's time series, an ensemble of LSTMs and/or 1D CNNs, early
+stopping on validation.
 
 Data-source agnostic: a unit is a time-ordered feature matrix (cycles of a C-MAPSS engine, hours of a
 compressor's ``gold_hourly_readings``) with, for training, the remaining useful life at each step.
 Everything learned from data (the scaler, the weights, the stopping epoch) is fitted on the training
-units only; validation units only pick the epoch, and never feed the scaler.
+units only; validation units only pick the epoch, and never feed the scaler. Optional smoothing of the
+inputs is causal (a step sees no later step), so it needs nothing fitted.
 
 Keras 3 runs on the JAX backend (CPU): Fabric Runtime 2.0 has no deep-learning framework and the
 ``predict`` extra installs Keras + JAX from PyPI both there and here. Keras is imported lazily so the
@@ -53,6 +55,22 @@ class TrainConfig:
     seed: int = 0
     every_step: bool = False  # True: a window ends at every step (front-padded), not only from step window-1 on
     loss: str = "mse"  # Keras loss on RUL / cap ("mae" fits the median, as LightGBM's regression_l1 does)
+    scaling: str = "minmax"  # or "zscore": mean 0, standard deviation 1 on the training rows
+    smoothing: float = 0.0  # >0: causal exponential smoothing of each unit's features, this weight on the newest step
+    architectures: tuple[str, ...] = ("lstm",)  # member k is architectures[k % len]: "lstm" or "cnn"
+    # "cnn" (after Li et al. 2018's DCNN): 1D convolutions over the window (same padding, ReLU), flattened,
+    # dropout, a dense layer; its own head sizes, as it overfits sooner than the LSTM.
+    conv_filters: tuple[int, ...] = (10, 10, 10, 10)
+    conv_kernel: int = 10
+    conv_dropout: float = 0.5
+    conv_dense_units: int = 100
+    lr_schedule: str = "constant"  # or "cosine": the learning rate decays to 0 over max_epochs
+
+
+def config_from_dict(values: dict) -> TrainConfig:
+    """A TrainConfig back from ``asdict`` through JSON (lists back to tuples); fields it lacks (a config
+    saved before they existed) take their defaults."""
+    return TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 def piecewise_rul(rul: np.ndarray, cap: float) -> np.ndarray:
@@ -82,6 +100,44 @@ class MinMaxScaler:
 
     def transform_units(self, units: Sequence[UnitSeries]) -> list[UnitSeries]:
         return [UnitSeries(u.unit, self.transform(u.features), u.rul) for u in units]
+
+
+class StandardScaler(MinMaxScaler):
+    """Per-feature z-score on the rows of the units it is fitted on. The same affine map as
+    MinMaxScaler, ``(x - min_) / span_``, with ``min_`` the mean and ``span_`` the standard deviation,
+    so a saved scaler is two arrays whichever the kind."""
+
+    def fit(self, units: Sequence[UnitSeries]) -> StandardScaler:
+        rows = np.concatenate([u.features for u in units])
+        self.min_ = rows.mean(axis=0)
+        std = rows.std(axis=0)
+        self.span_ = np.where(std > 0, std, 1.0)
+        return self
+
+
+def make_scaler(config: TrainConfig) -> MinMaxScaler:
+    if config.scaling not in ("minmax", "zscore"):
+        raise ValueError(f"unknown scaling {config.scaling!r}: minmax or zscore")
+    return StandardScaler() if config.scaling == "zscore" else MinMaxScaler()
+
+
+def smooth(features: np.ndarray, alpha: float) -> np.ndarray:
+    """Causal exponential smoothing down the steps of one unit: s[0] = x[0], s[t] = alpha x[t] +
+    (1 - alpha) s[t-1]. Step t sees only steps <= t, so a window (or a unit cut short) smoothed here
+    is what it would be at that step live. ``alpha`` 0 (or 1): unchanged."""
+    if alpha <= 0 or alpha >= 1 or len(features) == 0:
+        return features
+    out = np.empty(features.shape, dtype=np.float64)
+    out[0] = features[0]
+    for t in range(1, len(features)):
+        out[t] = alpha * features[t] + (1 - alpha) * out[t - 1]
+    return out
+
+
+def smooth_units(units: Sequence[UnitSeries], alpha: float) -> list[UnitSeries]:
+    if alpha <= 0 or alpha >= 1:
+        return list(units)
+    return [UnitSeries(u.unit, smooth(u.features, alpha), u.rul) for u in units]
 
 
 def _pad_front(features: np.ndarray, window: int) -> np.ndarray:
@@ -161,22 +217,39 @@ def _keras():
     return keras
 
 
-def build_model(n_features: int, config: TrainConfig):
-    """Stacked LSTM (64 → 32 by default) + a small dense head; the output is RUL / cap."""
+def build_model(n_features: int, config: TrainConfig, architecture: str = "lstm", steps_per_epoch: int = 1):
+    """One member; the output is RUL / cap. "lstm": stacked LSTM (64 → 32 by default) + a small dense
+    layer. "cnn": 1D convolutions over the window, flattened, + a wider dense layer."""
     keras = _keras()
     layers = [keras.Input(shape=(config.window, n_features))]
-    for i, units in enumerate(config.lstm_units):
-        layers.append(keras.layers.LSTM(units, return_sequences=i < len(config.lstm_units) - 1))
-        layers.append(keras.layers.Dropout(config.dropout))
-    layers += [keras.layers.Dense(config.dense_units, activation="relu"), keras.layers.Dense(1)]
+    if architecture == "lstm":
+        for i, units in enumerate(config.lstm_units):
+            layers.append(keras.layers.LSTM(units, return_sequences=i < len(config.lstm_units) - 1))
+            layers.append(keras.layers.Dropout(config.dropout))
+        layers.append(keras.layers.Dense(config.dense_units, activation="relu"))
+    elif architecture == "cnn":
+        for filters in config.conv_filters:
+            layers.append(keras.layers.Conv1D(filters, config.conv_kernel, padding="same", activation="relu"))
+        layers += [keras.layers.Flatten(), keras.layers.Dropout(config.conv_dropout)]
+        layers.append(keras.layers.Dense(config.conv_dense_units, activation="relu"))
+    else:
+        raise ValueError(f"unknown architecture {architecture!r}: lstm or cnn")
+    layers.append(keras.layers.Dense(1))
     model = keras.Sequential(layers)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=config.loss)
+    if config.lr_schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, config.max_epochs * steps_per_epoch)
+    elif config.lr_schedule == "constant":
+        rate = config.learning_rate
+    else:
+        raise ValueError(f"unknown lr_schedule {config.lr_schedule!r}: constant or cosine")
+    model.compile(optimizer=keras.optimizers.Adam(rate), loss=config.loss)
     return model
 
 
 @dataclass
 class SequenceRulModel:
-    """A fitted scaler and an ensemble of LSTMs; predicts capped RUL, in the units' own time steps."""
+    """A fitted scaler and an ensemble of networks (LSTMs, CNNs); predicts capped RUL, in the units' own
+    time steps."""
 
     config: TrainConfig
     scaler: MinMaxScaler
@@ -187,21 +260,29 @@ class SequenceRulModel:
         preds = [m.predict(x, batch_size=1024, verbose=0).reshape(-1) for m in self.members]
         return np.clip(np.mean(preds, axis=0) * self.config.rul_cap, 0.0, self.config.rul_cap)
 
+    def transform_units(self, units: Sequence[UnitSeries]) -> list[UnitSeries]:
+        """Raw units → model inputs: smoothed (if configured, causally), then scaled."""
+        return self.scaler.transform_units(smooth_units(units, self.config.smoothing))
+
     def predict_last(self, units: Sequence[UnitSeries]) -> np.ndarray:
         """Capped RUL of each unit at its last step."""
-        return self.predict_windows(last_windows(self.scaler.transform_units(units), self.config.window))
+        return self.predict_windows(last_windows(self.transform_units(units), self.config.window))
 
 
 def prepare(
     train: Sequence[UnitSeries], val: Sequence[UnitSeries], config: TrainConfig
 ) -> tuple[MinMaxScaler, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """The scaler fitted on ``train`` only, then (X, y) windows of both sets scaled by it."""
+    """The units smoothed (if configured), the scaler fitted on ``train`` only, then (X, y) windows of
+    both sets scaled by it. ``val`` may be empty (a refit on every unit): its X and y are then empty."""
     if set(u.unit for u in train) & set(u.unit for u in val):
         raise ValueError("a unit is in both the training and the validation set")
-    scaler = MinMaxScaler().fit(train)
+    train, val = smooth_units(train, config.smoothing), smooth_units(val, config.smoothing)
+    scaler = make_scaler(config).fit(train)
     x_tr, y_tr, _ = make_windows(
         scaler.transform_units(train), config.window, config.rul_cap, every_step=config.every_step
     )
+    if not val:
+        return scaler, (x_tr, y_tr), (x_tr[:0], y_tr[:0])
     x_va, y_va, _ = make_windows(
         scaler.transform_units(val), config.window, config.rul_cap, every_step=config.every_step
     )
@@ -228,7 +309,8 @@ def fit_sequence_rul(
     for k in range(config.members):
         seed = config.seed + k
         keras.utils.set_random_seed(seed)  # Python, NumPy and JAX: same seed, same weights and shuffles
-        net = build_model(x_tr.shape[2], config)
+        architecture = config.architectures[k % len(config.architectures)]
+        net = build_model(x_tr.shape[2], config, architecture, steps_per_epoch=-(-len(x_tr) // config.batch_size))
         stop = keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=config.patience, restore_best_weights=True, mode="min"
         )
@@ -247,8 +329,13 @@ def fit_sequence_rul(
         member_rmse = rmse(
             np.clip(net.predict(x_va, batch_size=1024, verbose=0).reshape(-1), 0, 1) * config.rul_cap, y_va
         )
-        report["members"].append({"seed": seed, "best_epoch": best + 1, "val_rmse": member_rmse})
-        log(f"member {k + 1}/{config.members} (seed {seed}): best epoch {best + 1}, validation RMSE {member_rmse:.2f}")
+        report["members"].append(
+            {"seed": seed, "architecture": architecture, "best_epoch": best + 1, "val_rmse": member_rmse}
+        )
+        log(
+            f"member {k + 1}/{config.members} ({architecture}, seed {seed}): best epoch {best + 1}, "
+            f"validation RMSE {member_rmse:.2f}"
+        )
         model.members.append(net)
     pred = model.predict_windows(x_va)
     report.update(
@@ -260,6 +347,30 @@ def fit_sequence_rul(
         seconds=time.monotonic() - started,
     )
     return model, report
+
+
+def refit_sequence_rul(
+    units: Sequence[UnitSeries],
+    config: TrainConfig,
+    epochs: Sequence[int],
+    log: Callable[[str], None] = print,
+) -> SequenceRulModel:
+    """Refits the scaler and every member on all of ``units`` (no unit held out), member k for
+    ``epochs[k]`` epochs (the best epochs a validated fit chose), same seeds and architectures. Nothing
+    is left to validate it on: quote the validated fit's figures for it."""
+    if len(epochs) != config.members:
+        raise ValueError(f"{len(epochs)} epoch counts for {config.members} members")
+    keras = _keras()
+    scaler, (x_tr, y_tr), _ = prepare(units, [], config)
+    log(f"refit on all {len(units)} units ({len(x_tr)} windows), epochs {list(epochs)}")
+    model = SequenceRulModel(config, scaler)
+    for k, n in enumerate(epochs):
+        keras.utils.set_random_seed(config.seed + k)
+        architecture = config.architectures[k % len(config.architectures)]
+        net = build_model(x_tr.shape[2], config, architecture, steps_per_epoch=-(-len(x_tr) // config.batch_size))
+        net.fit(x_tr, y_tr / config.rul_cap, epochs=int(n), batch_size=config.batch_size, shuffle=True, verbose=0)
+        model.members.append(net)
+    return model
 
 
 def _loss_text(loss: float, config: TrainConfig) -> str:
