@@ -64,7 +64,6 @@ class TrainConfig:
     conv_kernel: int = 10
     conv_dropout: float = 0.5
     conv_dense_units: int = 100
-    lr_schedule: str = "constant"  # or "cosine": the learning rate decays to 0 over max_epochs
 
 
 def config_from_dict(values: dict) -> TrainConfig:
@@ -217,7 +216,7 @@ def _keras():
     return keras
 
 
-def build_model(n_features: int, config: TrainConfig, architecture: str = "lstm", steps_per_epoch: int = 1):
+def build_model(n_features: int, config: TrainConfig, architecture: str = "lstm"):
     """One member; the output is RUL / cap. "lstm": stacked LSTM (64 → 32 by default) + a small dense
     layer. "cnn": 1D convolutions over the window, flattened, + a wider dense layer."""
     keras = _keras()
@@ -236,13 +235,7 @@ def build_model(n_features: int, config: TrainConfig, architecture: str = "lstm"
         raise ValueError(f"unknown architecture {architecture!r}: lstm or cnn")
     layers.append(keras.layers.Dense(1))
     model = keras.Sequential(layers)
-    if config.lr_schedule == "cosine":
-        rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, config.max_epochs * steps_per_epoch)
-    elif config.lr_schedule == "constant":
-        rate = config.learning_rate
-    else:
-        raise ValueError(f"unknown lr_schedule {config.lr_schedule!r}: constant or cosine")
-    model.compile(optimizer=keras.optimizers.Adam(rate), loss=config.loss)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=config.loss)
     return model
 
 
@@ -310,7 +303,7 @@ def fit_sequence_rul(
         seed = config.seed + k
         keras.utils.set_random_seed(seed)  # Python, NumPy and JAX: same seed, same weights and shuffles
         architecture = config.architectures[k % len(config.architectures)]
-        net = build_model(x_tr.shape[2], config, architecture, steps_per_epoch=-(-len(x_tr) // config.batch_size))
+        net = build_model(x_tr.shape[2], config, architecture)
         stop = keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=config.patience, restore_best_weights=True, mode="min"
         )
@@ -367,7 +360,7 @@ def refit_sequence_rul(
     for k, n in enumerate(epochs):
         keras.utils.set_random_seed(config.seed + k)
         architecture = config.architectures[k % len(config.architectures)]
-        net = build_model(x_tr.shape[2], config, architecture, steps_per_epoch=-(-len(x_tr) // config.batch_size))
+        net = build_model(x_tr.shape[2], config, architecture)
         net.fit(x_tr, y_tr / config.rul_cap, epochs=int(n), batch_size=config.batch_size, shuffle=True, verbose=0)
         model.members.append(net)
     return model
