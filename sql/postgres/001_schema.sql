@@ -104,6 +104,10 @@ CREATE TABLE IF NOT EXISTS predictions (
     updated_at               TIMESTAMPTZ      NOT NULL DEFAULT now(),
     PRIMARY KEY (compressor_id, hour_start)
 );
+-- The charts' risk and RUL series, index-only: 07_score publishes every unit's new hours together, so
+-- a unit's rows lie one per heap page, as in hourly_readings (above). PostgreSQL only, as that one.
+CREATE INDEX IF NOT EXISTS ix_predictions_series ON predictions (compressor_id, hour_start)
+    INCLUDE (failure_probability_72h, rul_hours);
 
 CREATE TABLE IF NOT EXISTS alerts (
     alert_id          VARCHAR(64)      PRIMARY KEY,
