@@ -239,6 +239,14 @@ def build_model(n_features: int, config: TrainConfig, architecture: str = "lstm"
     return model
 
 
+def _new_member(k: int, n_features: int, config: TrainConfig):
+    """Ensemble member ``k``, untrained: its architecture and network, seeded with ``config.seed + k``
+    (Python, NumPy and JAX: same seed, same weights and shuffles, in a fit and in its refit)."""
+    _keras().utils.set_random_seed(config.seed + k)
+    architecture = config.architectures[k % len(config.architectures)]
+    return architecture, build_model(n_features, config, architecture)
+
+
 @dataclass
 class SequenceRulModel:
     """A fitted scaler and an ensemble of networks (LSTMs, CNNs); predicts capped RUL, in the units' own
@@ -301,9 +309,7 @@ def fit_sequence_rul(
     report: dict = {"config": asdict(config), "members": []}
     for k in range(config.members):
         seed = config.seed + k
-        keras.utils.set_random_seed(seed)  # Python, NumPy and JAX: same seed, same weights and shuffles
-        architecture = config.architectures[k % len(config.architectures)]
-        net = build_model(x_tr.shape[2], config, architecture)
+        architecture, net = _new_member(k, x_tr.shape[2], config)
         stop = keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=config.patience, restore_best_weights=True, mode="min"
         )
@@ -353,14 +359,11 @@ def refit_sequence_rul(
     is left to validate it on: quote the validated fit's figures for it."""
     if len(epochs) != config.members:
         raise ValueError(f"{len(epochs)} epoch counts for {config.members} members")
-    keras = _keras()
     scaler, (x_tr, y_tr), _ = prepare(units, [], config)
     log(f"refit on all {len(units)} units ({len(x_tr)} windows), epochs {list(epochs)}")
     model = SequenceRulModel(config, scaler)
     for k, n in enumerate(epochs):
-        keras.utils.set_random_seed(config.seed + k)
-        architecture = config.architectures[k % len(config.architectures)]
-        net = build_model(x_tr.shape[2], config, architecture)
+        _, net = _new_member(k, x_tr.shape[2], config)
         net.fit(x_tr, y_tr / config.rul_cap, epochs=int(n), batch_size=config.batch_size, shuffle=True, verbose=0)
         model.members.append(net)
     return model
