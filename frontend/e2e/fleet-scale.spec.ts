@@ -174,6 +174,8 @@ test('charts: hovering prints the hour and the stored values on every sensor at 
   await expect(temp).toHaveAttribute('data-bucket-hours', '1');
   await page.mouse.move(wide.x + wide.width * 0.5, wide.y + wide.height * 0.5);
   await expect(vib.getByTestId('chart-readout')).toContainText('hourly mean');
+  // The model's risk is redrawn from the API's probabilities too, as a percentage.
+  await expect(page.getByTestId('chart-failure-risk').getByTestId('chart-readout')).toContainText(/hourly max \d/);
   await vib.locator('.u-over').dblclick();
   await expect(vib).toHaveAttribute('data-bucket-hours', '2');
   await expect(temp).toHaveAttribute('data-x-max', (await vib.getAttribute('data-x-max'))!);

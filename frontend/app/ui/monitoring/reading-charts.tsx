@@ -1,11 +1,10 @@
-import { CHART_AGGREGATES, fetchAlertEpisodes, fetchHourlyReadings } from '@/app/lib/data';
+import { chartColumns, RISK_PCT } from '@/app/lib/chart-columns';
+import { fetchAlertEpisodes, fetchHourlyReadings } from '@/app/lib/data';
 import type { SensorThreshold } from '@/app/lib/definitions';
 import { SENSOR_ORDER, SENSORS } from '@/app/lib/sensors';
 import type { ReadingsQuery } from '@/app/lib/validation';
 import { EmptyState } from '../shared/empty-state';
 import { SensorCharts, type ChartPanel, type Episode } from './sensor-charts';
-
-const round6 = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
 
 /**
  * One chart per alarmed sensor (mean and extreme, warning/critical lines, its alert episodes), plus
@@ -28,10 +27,6 @@ export async function ReadingCharts({ compressorId, query, thresholds, data }: {
   const episodes: Episode[] = alerts.map((a) => ({
     sensor: a.sensor, severity: a.severity, start: sec(a.opened_at), end: a.ended_at ? sec(a.ended_at) : domain[1],
   }));
-  // Six decimals are far below what a chart or its readout (two decimals) shows, and halve the page's payload.
-  const columns: Record<string, (number | null)[]> = Object.fromEntries(CHART_AGGREGATES.map((k) => [k, readings.map((r) => round6(r[k]))]));
-  // The model's probability as a percentage, so its axis and readout read like the other charts.
-  columns.failure_risk_pct = readings.map((r) => round6(r.failure_probability_72h === null ? null : r.failure_probability_72h * 100));
   const scored = readings.some((r) => r.failure_probability_72h !== null);
   const panels: ChartPanel[] = [
     ...SENSOR_ORDER.map((sensor) => {
@@ -50,7 +45,7 @@ export async function ReadingCharts({ compressorId, query, thresholds, data }: {
       ? [
           {
             id: 'failure-risk', sensor: 'failure_risk', title: 'Failure risk within 72 h (model)', unit: '%',
-            series: [{ label: 'max', key: 'failure_risk_pct', extreme: true }],
+            series: [{ label: 'max', key: RISK_PCT, extreme: true }],
             limits: [{ kind: 'warning' as const, value: 50 }, { kind: 'critical' as const, value: 80 }],
           },
           {
@@ -60,6 +55,8 @@ export async function ReadingCharts({ compressorId, query, thresholds, data }: {
         ]
       : []),
   ];
+  // Only the drawn series are serialized into the page.
+  const columns = chartColumns(readings, panels);
   return (
     <div className="chart-grid" data-testid="reading-charts" data-points={readings.length} data-bucket-hours={bucket}
       data-episodes={episodes.length}>

@@ -4,6 +4,7 @@ import { useEffect, useRef } from 'react';
 import { followSizeAndTheme, readoutOnCursor } from '../shared/uplot-hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { chartColumns } from '@/app/lib/chart-columns';
 import { fmtNumber } from '@/app/lib/format';
 
 /** `label` is the aggregate ('mean', 'max', 'min'); the bucket size is prefixed when shown. */
@@ -76,8 +77,7 @@ export function SensorCharts({ compressorId, bucketHours, points, times, columns
         .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`readings ${r.status}`))))
         .then((body: { bucket_hours: number; readings: Record<string, number | null | string>[] }) => {
           const t = body.readings.map((r) => new Date(r.hour_start as string).getTime() / 1000);
-          const cols: Record<string, (number | null)[]> = {};
-          for (const panel of panels) for (const s of panel.series) cols[s.key] = body.readings.map((r) => r[s.key] as number | null);
+          const cols = chartColumns(body.readings, panels);
           plots.forEach((p, i) => p.setData(dataOf(panels[i]!, t, cols), false));
           showBucket(body.bucket_hours);
         })
