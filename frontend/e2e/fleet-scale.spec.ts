@@ -190,6 +190,38 @@ test('charts: hovering prints the hour and the stored values on every sensor at 
   expect(Math.max(...body.readings.map((r: { vibration_max: number }) => r.vibration_max))).toBeCloseTo(peak, 6); // spikes survive
 });
 
+test('format=series answers the rows\' values as columns (three decimals, the risk in percent) with the window\'s alert episodes', async ({ request }) => {
+  const id = 'COMP-0003';
+  const base = `${dash.url}/api/compressors/${id}/readings?range=7d`;
+  const rows = await (await request.get(base)).json();
+  const res = await request.get(`${base}&format=series`);
+  expect(res.status()).toBe(200);
+  const body = await res.json();
+  expect({ from: body.from, to: body.to, bucket_hours: body.bucket_hours }).toEqual({ from: rows.from, to: rows.to, bucket_hours: rows.bucket_hours });
+  expect(body.points).toBe(rows.readings.length);
+  expect(body.points).toBe(168); // a week, hourly
+  expect(body.scored).toBe(true);
+  const { times, columns } = body.series as { times: number[]; columns: Record<string, (number | null)[]> };
+  expect(times).toEqual(rows.readings.map((r: { hour_start: string }) => Date.parse(r.hour_start) / 1000));
+  const near = (a: number | null, b: number | null) => (a === null || b === null ? a === b : Math.abs(a - b) <= 0.0005 + 1e-9);
+  for (const [key, values] of Object.entries(columns)) {
+    const want = rows.readings.map((r: Record<string, number | null>) =>
+      key === 'failure_risk_pct' ? (r.failure_probability_72h === null ? null : r.failure_probability_72h! * 100) : r[key]);
+    expect(want.every((v: number | undefined) => v !== undefined), key).toBe(true);
+    expect(values.every((v, i) => near(v, want[i])), key).toBe(true);
+  }
+  expect(Object.keys(columns)).toEqual(expect.arrayContaining(['vibration_mean', 'vibration_max', 'failure_risk_pct', 'rul_hours']));
+  const alerts = (await db.query<{ sensor: string; opened_at: Date }>(
+    `SELECT sensor, opened_at FROM alerts WHERE compressor_id = $1 AND opened_at < $3
+        AND ((is_active AND status <> 'resolved') OR COALESCE(cleared_at, resolved_at, last_reading_at) >= $2) ORDER BY opened_at`,
+    [id, rows.from, rows.to])).rows;
+  expect(alerts.length).toBeGreaterThan(0);
+  expect(body.episodes.map((e: { sensor: string }) => e.sensor)).toEqual(alerts.map((a) => a.sensor));
+  body.episodes.forEach((e: { start: number }, i: number) => expect(e.start).toBeCloseTo(alerts[i]!.opened_at.getTime() / 1000, 2));
+  expect((await request.get(`${dash.url}/api/compressors/COMP-9999/readings?range=7d&format=series`)).status()).toBe(404);
+  expect((await request.get(`${base}&format=csv`)).status()).toBe(400);
+});
+
 test('data-quality trends are uPlot charts: hovering prints the run time and every table\'s value on all four', async ({ page }) => {
   await page.goto(`${dash.url}/data-quality`);
   await waitForWidgets(page);

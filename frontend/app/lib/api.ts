@@ -14,6 +14,11 @@ export function json(body: unknown, init?: ResponseInit): NextResponse {
   return NextResponse.json(body, { ...init, headers: { 'cache-control': 'no-store', ...init?.headers } });
 }
 
+/** A body that is already JSON text. */
+export function jsonText(body: string): NextResponse {
+  return new NextResponse(body, { headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
+}
+
 export class BadRequestError extends Error {}
 
 /** Validate a query string against a schema; throws a 400-mapped error on failure. */

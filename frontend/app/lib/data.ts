@@ -1,8 +1,9 @@
 import { connection } from 'next/server';
 import { query, SchemaMissingError } from './db';
+import { RISK_PCT, type ChartSeries, type Episode } from './chart-series';
 import { cached } from './serving-cache';
 import type {
-  Alert, AlertEpisode, AlertEvent, ChartReading, CompressorSnapshot, Health, FleetKpis, HourlyReading, Page, PipelineRun,
+  Alert, AlertEvent, ChartReading, CompressorSnapshot, Health, FleetKpis, HourlyReading, Page, PipelineRun,
   PipelineRunStep, PipelineRunWithSteps, Prediction, QualityMetric, QuarantineRuleCount, SensorThreshold, Station,
 } from './definitions';
 import { RANGE_PRESETS, type AlertFilters, type FleetQuery, type FleetSort, type ReadingsQuery } from './validation';
@@ -238,70 +239,92 @@ export async function compressorExists(compressorId: string): Promise<boolean> {
 const WORST = (col: string) => `(ARRAY['normal','warning','critical'])[MAX(CASE h.${col} WHEN 'critical' THEN 3
   WHEN 'warning' THEN 2 ELSE 1 END)]`;
 
-/** Bucket aggregates: the API's (every column of an hourly row) or only what the detail page's charts draw. */
-export type ReadingFields = 'all' | 'chart';
-
-/** What the charts draw per bucket: its start in seconds since the epoch and the plotted aggregates. */
-export type ChartBucket = Pick<ChartReading, (typeof CHART_AGGREGATES)[number]> & { t: number };
-
-type Bucketed<F extends ReadingFields> = F extends 'chart' ? ChartBucket : ChartReading;
-
 /**
- * Readings for one compressor, downsampled in SQL to at most `points` buckets of whole hours: per
- * bucket the mean of the hourly means, the extreme of the hourly extremes (so a one-hour spike
- * survives) and the worst status. A week at the default 600 points is one bucket per hour.
- * A preset range is anchored at the compressor's newest hour rather than at now(), so a fleet whose
- * data stopped arriving still shows its last days (the freshness KPI is what flags the gap).
- * `fields` 'chart' (the detail page) leaves out the statuses and counts the charts do not draw and
- * gives each bucket's start as epoch seconds: a 90-day page reads 540 buckets.
+ * A window of one compressor's readings in buckets of whole hours, and the rows `select` makes of
+ * them: `range` is anchored at the compressor's newest hour (in the same round trip: each one is a
+ * wait for a scheduler slot on a busy host), `from`/`to` are taken as given. The bucket is the
+ * smallest whole number of hours that keeps the window within `points` buckets.
  */
-export async function fetchHourlyReadings<F extends ReadingFields = 'all'>(
+async function inWindow<R extends object>(
   compressorId: string,
   q: ReadingsQuery,
-  fields: F = 'all' as F,
-): Promise<{ from: string | null; to: string | null; bucket_hours: number; readings: Bucketed<F>[] }> {
-  let from = q.from ?? null;
-  let to = q.to ?? null;
+  select: (from: string, to: string, bucket: string) => string,
+  orderBy: string | null,
+): Promise<{ from: string | null; to: string | null; bucket_hours: number; rows: R[] }> {
   const hours = RANGE_PRESETS[q.range ?? '7d'];
-  if (!from && !to) {
-    // A preset: anchor and buckets in one round trip (each one is a wait for a scheduler slot on a busy host).
+  if (!q.from && !q.to) {
     const bucket = Math.max(1, Math.ceil(hours / q.points));
-    const list = await rows<Bucketed<F> & { range_from: string | null; range_to: string | null; bucket_start: unknown }>(
+    const list = await rows<R & { range_from: string | null; range_to: string | null }>(
       `WITH span AS (
          SELECT MAX(hour_start) + interval '1 hour' AS t_to FROM hourly_readings WHERE compressor_id = $1
        ), b AS (SELECT t_to - make_interval(hours => $2) AS t_from, t_to FROM span)
        SELECT b.t_from AS range_from, b.t_to AS range_to, r.*
-         FROM b LEFT JOIN LATERAL (${bucketedReadings('b.t_from', 'b.t_to', '$3', fields)}) r ON true
-        ORDER BY r.bucket_start`,
+         FROM b LEFT JOIN LATERAL (${select('b.t_from', 'b.t_to', '$3')}) r ON true
+       ${orderBy ? `ORDER BY r.${orderBy}` : ''}`,
       [compressorId, hours, bucket],
     );
     const first = list[0];
-    if (!first?.range_from || !first.range_to) return { from: null, to: null, bucket_hours: 1, readings: [] };
-    const readings = first.bucket_start === null
-      ? []
-      : list.map(({ range_from: _f, range_to: _t, bucket_start: _b, ...r }) => r as unknown as Bucketed<F>);
-    return { from: first.range_from, to: first.range_to, bucket_hours: bucket, readings };
+    if (!first?.range_from || !first.range_to) return { from: null, to: null, bucket_hours: 1, rows: [] };
+    return { from: first.range_from, to: first.range_to, bucket_hours: bucket, rows: list.map(({ range_from: _f, range_to: _t, ...r }) => r as unknown as R) };
   }
   const newest = await one<{ newest: string | null }>(
     `SELECT MAX(hour_start) AS newest FROM hourly_readings WHERE compressor_id = $1`,
     [compressorId],
   );
-  if (!newest?.newest) return { from: null, to: null, bucket_hours: 1, readings: [] };
-  if (!to) to = new Date(from!.getTime() + hours * 3_600_000);
-  if (!from) from = new Date(to.getTime() - hours * 3_600_000);
+  if (!newest?.newest) return { from: null, to: null, bucket_hours: 1, rows: [] };
+  const to = q.to ?? new Date(q.from!.getTime() + hours * 3_600_000);
+  const from = q.from ?? new Date(to.getTime() - hours * 3_600_000);
   const bucket = Math.max(1, Math.ceil((to.getTime() - from.getTime()) / 3_600_000 / q.points));
-  const list = await rows<Bucketed<F> & { bucket_start: unknown }>(
-    bucketedReadings('$2::timestamptz', '$3', '$4', fields), [compressorId, from, to, bucket]);
-  const readings = list.map(({ bucket_start: _b, ...r }) => r as unknown as Bucketed<F>);
-  return { from: from.toISOString(), to: to.toISOString(), bucket_hours: bucket, readings };
+  const list = await rows<R>(select('$2::timestamptz', '$3', '$4'), [compressorId, from, to, bucket]);
+  return { from: from.toISOString(), to: to.toISOString(), bucket_hours: bucket, rows: list };
 }
 
-// The aggregates the detail page's charts draw (reading-charts.tsx).
-export const CHART_AGGREGATES = [
-  'vibration_mean', 'vibration_max', 'discharge_temp_mean', 'discharge_temp_max', 'discharge_pressure_mean',
-  'discharge_pressure_max', 'suction_pressure_mean', 'suction_pressure_min', 'horsepower_mean', 'gas_flow_mean',
-  'failure_probability_72h', 'rul_hours',
-] as const satisfies readonly (keyof ChartReading)[];
+/**
+ * Readings for one compressor, downsampled in SQL to at most `points` buckets of whole hours: per
+ * bucket the mean of the hourly means, the extreme of the hourly extremes (so a one-hour spike
+ * survives), the worst status, and the model's worst risk and shortest RUL. A week at the default
+ * 600 points is one bucket per hour. Anchoring a preset at the newest hour rather than at now() keeps
+ * a fleet whose pipeline ran days ago showing its data.
+ */
+export async function fetchHourlyReadings(compressorId: string, q: ReadingsQuery) {
+  const { rows: list, ...window } = await inWindow<ChartReading & { bucket_start: unknown }>(
+    compressorId, q, (from, to, bucket) => bucketedReadings(from, to, bucket, ALL_SQL), 'bucket_start');
+  const readings = list[0]?.bucket_start == null ? [] : list.map(({ bucket_start: _b, ...r }) => r as ChartReading);
+  return { ...window, readings };
+}
+
+/**
+ * What the detail page's charts draw, in one round trip: the same buckets as series, as one JSON text
+ * built by PostgreSQL (`ChartSeries`: `times`, bucket starts in seconds since the epoch, and one array
+ * per series key), and the alert episodes overlapping the window. Node only copies the string instead
+ * of parsing 540 rows of 13 numbers and serializing them again. Values are rounded to three decimals:
+ * finer than the readout (two) and than a pixel of any chart's axis.
+ */
+export async function fetchChartSeries(compressorId: string, q: ReadingsQuery) {
+  const { rows: list, ...window } = await inWindow<{
+    points: number | null; scored: boolean | null; series: string | null; episodes: Episode[] | null;
+  }>(
+    compressorId, q, (from, to, bucket) => `SELECT COUNT(*)::int AS points, BOOL_OR(r.failure_probability_72h IS NOT NULL) AS scored,
+         (SELECT json_agg(json_build_object('sensor', a.sensor, 'severity', a.severity,
+                   'start', EXTRACT(EPOCH FROM a.opened_at)::float8,
+                   'end', EXTRACT(EPOCH FROM CASE WHEN ${ACTIVE} THEN ${to}
+                                                  ELSE COALESCE(a.cleared_at, a.resolved_at, a.last_reading_at, ${to}) END)::float8)
+                   ORDER BY a.opened_at)
+            FROM alerts a
+           WHERE a.compressor_id = $1 AND a.opened_at < ${to}
+             AND (${ACTIVE} OR COALESCE(a.cleared_at, a.resolved_at, a.last_reading_at) >= ${from})) AS episodes,
+         json_build_object('times', ${jsonArray('EXTRACT(EPOCH FROM r.bucket_start)::float8')}, 'columns', json_build_object(
+           ${Object.entries(CHART_SERIES).map(([key, e]) => `'${key}', ${jsonArray(`ROUND((${e}) * 1000) / 1000`)}`).join(',\n           ')}
+         ))::text AS series
+       FROM (${bucketedReadings(from, to, bucket, CHART_SQL)}) r`, null);
+  const r = list[0];
+  return { ...window, points: r?.points ?? 0, scored: Boolean(r?.scored), series: r?.series ?? EMPTY_SERIES, episodes: r?.episodes ?? [] };
+}
+
+const EMPTY_SERIES = JSON.stringify({ times: [], columns: {} } satisfies ChartSeries);
+
+// Compact JSON (json_agg would put a space after every comma), [] for no rows.
+const jsonArray = (e: string) => `COALESCE(array_to_json(array_agg(${e} ORDER BY r.bucket_start)), '[]'::json)`;
 
 const CHART_SQL = `AVG(h.vibration_mean) AS vibration_mean, MAX(h.vibration_max) AS vibration_max,
             AVG(h.discharge_temp_mean) AS discharge_temp_mean, MAX(h.discharge_temp_max) AS discharge_temp_max,
@@ -309,43 +332,38 @@ const CHART_SQL = `AVG(h.vibration_mean) AS vibration_mean, MAX(h.vibration_max)
             AVG(h.suction_pressure_mean) AS suction_pressure_mean, MIN(h.suction_pressure_min) AS suction_pressure_min,
             AVG(h.horsepower_mean) AS horsepower_mean, AVG(h.gas_flow_mean) AS gas_flow_mean`;
 
-const ALL_SQL = `h.compressor_id, BUCKET AS hour_start, SUM(h.reading_count)::int AS reading_count,
+// The series the detail page's charts draw, by the key its panels name (reading-charts.tsx): the
+// aggregates above, the model's shortest RUL, and its worst risk as a percentage.
+const CHART_SERIES: Record<string, string> = {
+  ...Object.fromEntries([
+    'vibration_mean', 'vibration_max', 'discharge_temp_mean', 'discharge_temp_max', 'discharge_pressure_mean',
+    'discharge_pressure_max', 'suction_pressure_mean', 'suction_pressure_min', 'horsepower_mean', 'gas_flow_mean', 'rul_hours',
+  ].map((k) => [k, `r.${k}`])),
+  [RISK_PCT]: 'r.failure_probability_72h * 100',
+};
+
+const ALL_SQL = `MIN(h.compressor_id) AS compressor_id, BUCKET AS hour_start, SUM(h.reading_count)::int AS reading_count,
             ${CHART_SQL}, AVG(h.pressure_differential_mean) AS pressure_differential_mean,
             ${WORST('vibration_status')} AS vibration_status, ${WORST('temp_status')} AS temp_status,
             ${WORST('pressure_status')} AS pressure_status, ${WORST('health_status')} AS health_status`;
 
 /**
- * One compressor's ($1) hourly rows in [from, to) in buckets of `bucket` hours starting at `from`, with
- * the model's worst risk and shortest RUL per bucket, ordered by `bucket_start` (a column the callers
- * drop). Readings and predictions are bucketed apart and the buckets joined: joining hour to hour first
- * probed the predictions index once per hour (2,160 probes for 90 days).
+ * One compressor's ($1) hourly rows in [from, to) in buckets of `bucket` hours starting at `from`
+ * (`aggregates` per bucket; BUCKET stands for the bucket's start), with the model's worst risk and
+ * shortest RUL per bucket, ordered by `bucket_start`. Readings and predictions are bucketed apart and
+ * the buckets joined: joining hour to hour first probed the predictions index once per hour (2,160
+ * probes for 90 days).
  */
-function bucketedReadings(from: string, to: string, bucket: string, fields: ReadingFields): string {
+function bucketedReadings(from: string, to: string, bucket: string, aggregates: string): string {
   const start = (t: string) => `date_bin(make_interval(hours => ${bucket}), ${t}.hour_start, ${from})`;
-  const select = fields === 'chart'
-    ? `EXTRACT(EPOCH FROM ${start('h')})::float8 AS t, ${CHART_SQL}`
-    : ALL_SQL.replace('BUCKET', start('h'));
   const inRange = (t: string) => `${t}.compressor_id = $1 AND ${t}.hour_start >= ${from} AND ${t}.hour_start < ${to}`;
   return `SELECT hb.*, pb.failure_probability_72h, pb.rul_hours
-       FROM (SELECT ${start('h')} AS bucket_start, ${select} FROM hourly_readings h WHERE ${inRange('h')}
-              GROUP BY ${fields === 'chart' ? '1' : 'h.compressor_id, 1'}) hb
+       FROM (SELECT ${start('h')} AS bucket_start, ${aggregates.replace('BUCKET', start('h'))} FROM hourly_readings h WHERE ${inRange('h')}
+              GROUP BY 1) hb
        LEFT JOIN (SELECT ${start('p')} AS bucket_start, MAX(p.failure_probability_72h) AS failure_probability_72h,
                          MIN(p.rul_hours) AS rul_hours
                     FROM predictions p WHERE ${inRange('p')} GROUP BY 1) pb ON pb.bucket_start = hb.bucket_start
       ORDER BY hb.bucket_start`;
-}
-
-/** Alert episodes of one compressor overlapping [from, to): shaded on the charts' time axis. */
-export async function fetchAlertEpisodes(compressorId: string, from: string, to: string): Promise<AlertEpisode[]> {
-  return rows<AlertEpisode>(
-    `SELECT a.alert_id, a.sensor, a.severity, a.opened_at,
-            CASE WHEN ${ACTIVE} THEN NULL ELSE COALESCE(a.cleared_at, a.resolved_at, a.last_reading_at) END AS ended_at
-       FROM alerts a
-      WHERE a.compressor_id = $1 AND a.opened_at < $3
-        AND (${ACTIVE} OR COALESCE(a.cleared_at, a.resolved_at, a.last_reading_at) >= $2)
-      ORDER BY a.opened_at`,
-    [compressorId, from, to],
-  );
 }
 
 function alertWhere(f: Partial<AlertFilters>): { where: string; values: unknown[] } {

@@ -91,15 +91,6 @@ export interface Prediction {
   model_version: string;
 }
 
-/** When an alert episode was open, for shading the charts' time axis (ended_at null: still open). */
-export interface AlertEpisode {
-  alert_id: string;
-  sensor: AlertSensor;
-  severity: Severity;
-  opened_at: string;
-  ended_at: string | null;
-}
-
 export interface Alert {
   alert_id: string;
   compressor_id: string;

@@ -71,6 +71,8 @@ export const readingsQuerySchema = z
     to: isoDateSchema.optional(),
     // Most buckets the caller can draw (about its width in pixels): longer ranges are downsampled.
     points: z.coerce.number().int().min(10).max(5000).default(600),
+    // rows: one object per bucket (every column); series: what the detail page's charts draw, columnar.
+    format: z.enum(['rows', 'series']).default('rows'),
   })
   .strict()
   .superRefine((q, ctx) => {

@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { safeDecode } from '@/app/lib/safe-decode';
 import { Suspense } from 'react';
-import { fetchCompressor, fetchCompressorAlertHistory, fetchHourlyReadings, fetchThresholds } from '@/app/lib/data';
+import { fetchChartSeries, fetchCompressor, fetchCompressorAlertHistory, fetchThresholds } from '@/app/lib/data';
 import { fmtRisk, fmtRul, fmtTime, riskStatus } from '@/app/lib/format';
 import { compressorIdSchema, rangePresetSchema } from '@/app/lib/validation';
 import { AlertHistory } from '@/app/ui/alerts/alert-history';
@@ -23,10 +23,10 @@ export default async function CompressorPage(props: PageProps<'/monitoring/[comp
   const rangeParam = (await props.searchParams).range;
   // An unknown ?range= falls back to the default week instead of failing the page.
   const range = rangePresetSchema.catch('7d').parse(typeof rangeParam === 'string' ? rangeParam : undefined);
-  const readingsQuery = { range, points: 600 };
+  const readingsQuery = { range, points: 600, format: 'series' } as const;
   // Started together with the unit's own row instead of after it: a database round trip less before the
   // charts and the history stream in (each one waits for a CPU slot on a busy host). Awaited below.
-  const readings = fetchHourlyReadings(id.data, readingsQuery, 'chart');
+  const readings = fetchChartSeries(id.data, readingsQuery);
   const history = fetchCompressorAlertHistory(id.data);
   readings.catch(() => undefined);
   history.catch(() => undefined);

@@ -1,33 +1,28 @@
-import { chartColumns, RISK_PCT } from '@/app/lib/chart-columns';
-import { fetchAlertEpisodes, fetchHourlyReadings } from '@/app/lib/data';
+import { RISK_PCT } from '@/app/lib/chart-series';
+import { fetchChartSeries } from '@/app/lib/data';
 import type { SensorThreshold } from '@/app/lib/definitions';
 import { SENSOR_ORDER, SENSORS } from '@/app/lib/sensors';
 import type { ReadingsQuery } from '@/app/lib/validation';
 import { EmptyState } from '../shared/empty-state';
-import { SensorCharts, type ChartPanel, type Episode } from './sensor-charts';
+import { SensorCharts, type ChartPanel } from './sensor-charts';
 
 /**
  * One chart per alarmed sensor (mean and extreme, warning/critical lines, its alert episodes), plus
  * load, all on one time axis. The server downsamples to about a chart's width of buckets, so 90 days
- * ship about 540 points per series instead of 2,160 rows.
+ * ship about 540 points per series instead of 2,160 rows, as the JSON text PostgreSQL built.
  */
 export async function ReadingCharts({ compressorId, query, thresholds, data }: {
   compressorId: string;
   query: ReadingsQuery;
   thresholds: SensorThreshold[];
-  data?: ReturnType<typeof fetchHourlyReadings<'chart'>>; // already started by the caller (same compressor and query)
+  data?: ReturnType<typeof fetchChartSeries>; // already started by the caller (same compressor and query)
 }) {
-  const { from, to, bucket_hours: bucket, readings } = await (data ?? fetchHourlyReadings(compressorId, query, 'chart'));
-  if (!readings.length || !from || !to) {
+  const { from, to, bucket_hours: bucket, points, scored, series, episodes } = await (data ?? fetchChartSeries(compressorId, query));
+  if (!points || !from || !to) {
     return <EmptyState title="No hourly readings in this range">Pick a longer range, or run the pipeline to publish readings.</EmptyState>;
   }
-  const alerts = await fetchAlertEpisodes(compressorId, from, to);
   const sec = (iso: string) => new Date(iso).getTime() / 1000;
   const domain: [number, number] = [sec(from), sec(to)];
-  const episodes: Episode[] = alerts.map((a) => ({
-    sensor: a.sensor, severity: a.severity, start: sec(a.opened_at), end: a.ended_at ? sec(a.ended_at) : domain[1],
-  }));
-  const scored = readings.some((r) => r.failure_probability_72h !== null);
   const panels: ChartPanel[] = [
     ...SENSOR_ORDER.map((sensor) => {
       const s = SENSORS[sensor];
@@ -55,12 +50,10 @@ export async function ReadingCharts({ compressorId, query, thresholds, data }: {
         ]
       : []),
   ];
-  // Only the drawn series are serialized into the page.
-  const columns = chartColumns(readings, panels);
   return (
-    <div className="chart-grid" data-testid="reading-charts" data-points={readings.length} data-bucket-hours={bucket}
+    <div className="chart-grid" data-testid="reading-charts" data-points={points} data-bucket-hours={bucket}
       data-episodes={episodes.length}>
-      <SensorCharts compressorId={compressorId} bucketHours={bucket} times={readings.map((r) => r.t)} columns={columns}
+      <SensorCharts compressorId={compressorId} bucketHours={bucket} series={series}
         panels={panels} episodes={episodes} domain={domain} points={query.points} />
     </div>
   );

@@ -1,17 +1,16 @@
 'use client';
 
-import { useEffect, useRef } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { followSizeAndTheme, readoutOnCursor } from '../shared/uplot-hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { chartColumns } from '@/app/lib/chart-columns';
+import type { ChartSeries, Episode } from '@/app/lib/chart-series';
 import { fmtNumber } from '@/app/lib/format';
 
 /** `label` is the aggregate ('mean', 'max', 'min'); the bucket size is prefixed when shown. */
 export type PanelSeries = { label: string; key: string; dashed?: boolean; extreme?: boolean };
 export type PanelLimit = { kind: 'warning' | 'critical'; value: number };
 export type ChartPanel = { id: string; title: string; unit: string; sensor?: string; series: PanelSeries[]; limits: PanelLimit[] };
-export type Episode = { sensor: string; severity: 'warning' | 'critical'; start: number; end: number };
 
 const HEIGHT = 200;
 
@@ -25,12 +24,11 @@ const idleText = (n: number) => `${n} points · hover for values, drag to zoom, 
  * dashed lines, and the sensor's alert episodes are shaded on the time axis. A zoom into a range the
  * server sent in buckets of several hours fetches that window again, finer (down to hourly rows).
  */
-export function SensorCharts({ compressorId, bucketHours, points, times, columns, panels, episodes, domain }: {
+export function SensorCharts({ compressorId, bucketHours, points, series, panels, episodes, domain }: {
   compressorId: string;
   bucketHours: number;
   points: number;
-  times: number[]; // seconds since the epoch, bucket starts
-  columns: Record<string, (number | null)[]>;
+  series: string; // ChartSeries as JSON text, as PostgreSQL built it (one string is cheaper to hand over than its numbers)
   panels: ChartPanel[];
   episodes: Episode[];
   domain: [number, number]; // seconds
@@ -39,6 +37,7 @@ export function SensorCharts({ compressorId, bucketHours, points, times, columns
   const readouts = useRef<(HTMLParagraphElement | null)[]>([]);
   const figures = useRef<(HTMLElement | null)[]>([]);
   const keys = useRef<(HTMLSpanElement | null)[][]>([]);
+  const { times, columns } = useMemo(() => JSON.parse(series) as ChartSeries, [series]);
 
   useEffect(() => {
     const plots: uPlot[] = [];
@@ -73,12 +72,11 @@ export function SensorCharts({ compressorId, bucketHours, points, times, columns
       request = new AbortController();
       const from = new Date(Math.floor(min / 3600) * 3_600_000).toISOString();
       const to = new Date(Math.ceil(max / 3600) * 3_600_000).toISOString();
-      fetch(`/api/compressors/${encodeURIComponent(compressorId)}/readings?from=${from}&to=${to}&points=${points}`, { signal: request.signal })
+      fetch(`/api/compressors/${encodeURIComponent(compressorId)}/readings?from=${from}&to=${to}&points=${points}&format=series`,
+        { signal: request.signal })
         .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`readings ${r.status}`))))
-        .then((body: { bucket_hours: number; readings: Record<string, number | null | string>[] }) => {
-          const t = body.readings.map((r) => new Date(r.hour_start as string).getTime() / 1000);
-          const cols = chartColumns(body.readings, panels);
-          plots.forEach((p, i) => p.setData(dataOf(panels[i]!, t, cols), false));
+        .then((body: { bucket_hours: number; series: ChartSeries }) => {
+          plots.forEach((p, i) => p.setData(dataOf(panels[i]!, body.series.times, body.series.columns), false));
           showBucket(body.bucket_hours);
         })
         .catch(() => undefined); // aborted by a newer zoom, or the coarse view stays: nothing to report
