@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -122,13 +123,46 @@ function translate(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+// Each statement text is prepared once per connection (node-postgres sends a named Parse the first
+// time only): parsing and planning a page's queries cost PostgreSQL more CPU than running them, and
+// after five runs it keeps a generic plan. Texts are finite (values travel as parameters).
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    if (statementNames.size >= 2000) statementNames.clear(); // a guard; the dashboard has far fewer texts
+    name = `altaviz_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+// A table whose columns changed under a prepared statement (a schema upgrade while the dashboard
+// runs): that connection is dropped and the statement runs once more on a fresh one.
+const STALE_PLAN = '0A000';
+
 /** Run one parameterized statement. Values only ever travel as $n parameters. */
 export async function query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+  const pool = getPool();
+  let client: pg.PoolClient;
   try {
-    const result = await getPool().query<R>(text, values);
-    return result.rows;
+    client = await pool.connect();
   } catch (err) {
     throw translate(err);
+  }
+  let broken: Error | undefined;
+  try {
+    return (await client.query<R>({ name: statementName(text), text, values })).rows;
+  } catch (err) {
+    if ((err as { code?: string }).code !== STALE_PLAN) throw translate(err);
+    broken = err as Error;
+    try {
+      return (await pool.query<R>(text, values)).rows;
+    } catch (again) {
+      throw translate(again);
+    }
+  } finally {
+    client.release(broken);
   }
 }
 
