@@ -53,7 +53,7 @@ export async function ReadingCharts({ compressorId, query, thresholds, data }: {
   return (
     <div className="chart-grid" data-testid="reading-charts" data-points={points} data-bucket-hours={bucket}
       data-episodes={episodes.length}>
-      <SensorCharts compressorId={compressorId} bucketHours={bucket} series={series}
+      <SensorCharts compressorId={compressorId} bucketHours={bucket} buckets={points} series={series}
         panels={panels} episodes={episodes} domain={domain} points={query.points} />
     </div>
   );

@@ -1,6 +1,6 @@
 'use client';
 
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useRef } from 'react';
 import { followSizeAndTheme, readoutOnCursor } from '../shared/uplot-hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -24,11 +24,12 @@ const idleText = (n: number) => `${n} points · hover for values, drag to zoom, 
  * dashed lines, and the sensor's alert episodes are shaded on the time axis. A zoom into a range the
  * server sent in buckets of several hours fetches that window again, finer (down to hourly rows).
  */
-export function SensorCharts({ compressorId, bucketHours, points, series, panels, episodes, domain }: {
+export function SensorCharts({ compressorId, bucketHours, points, buckets, series, panels, episodes, domain }: {
   compressorId: string;
   bucketHours: number;
-  points: number;
-  series: string; // ChartSeries as JSON text, as PostgreSQL built it (one string is cheaper to hand over than its numbers)
+  points: number; // most buckets to ask for when a zoom fetches a window again
+  buckets: number; // how many `series` holds
+  series: string; // ChartSeries as JSON text, as PostgreSQL built it: handed over as one string, parsed only in the browser
   panels: ChartPanel[];
   episodes: Episode[];
   domain: [number, number]; // seconds
@@ -37,9 +38,9 @@ export function SensorCharts({ compressorId, bucketHours, points, series, panels
   const readouts = useRef<(HTMLParagraphElement | null)[]>([]);
   const figures = useRef<(HTMLElement | null)[]>([]);
   const keys = useRef<(HTMLSpanElement | null)[][]>([]);
-  const { times, columns } = useMemo(() => JSON.parse(series) as ChartSeries, [series]);
 
   useEffect(() => {
+    const { times, columns } = JSON.parse(series) as ChartSeries;
     const plots: uPlot[] = [];
     let syncing = false;
     const syncKey = `altaviz-${Math.random().toString(36).slice(2)}`;
@@ -194,7 +195,7 @@ export function SensorCharts({ compressorId, bucketHours, points, series, panels
       stopFollowing();
       plots.forEach((p) => p.destroy());
     };
-  }, [compressorId, bucketHours, points, times, columns, panels, episodes, domain]);
+  }, [compressorId, bucketHours, points, series, panels, episodes, domain]);
 
   return (
     <>
@@ -220,7 +221,7 @@ export function SensorCharts({ compressorId, bucketHours, points, series, panels
           </div>
           <div className="chart-canvas" ref={(el) => { holders.current[i] = el; }} style={{ minHeight: HEIGHT }} />
           <p className="chart__tip" aria-live="polite" data-testid="chart-readout" ref={(el) => { readouts.current[i] = el; }}>
-            {idleText(times.length)}
+            {idleText(buckets)}
           </p>
         </figure>
       ))}
