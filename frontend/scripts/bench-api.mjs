@@ -12,7 +12,9 @@
 //   node scripts/bench-api.mjs --altaviz-home ../.altaviz/e2e              # starts it on a pipeline's DB
 // The server it starts is scripts/start.mjs (what `npm start` runs): --workers Next.js processes
 // (default one per CPU core); --workers 1 is a single process like `next start`.
-// --only <regex> measures only the routes whose name matches.
+// --only <regex> measures only the routes whose name matches. --warmup N (default 20) requests per route
+// go first, one at a time and not counted, so that every worker has compiled the route's code: the
+// state of a server that has been up a while, not of its first few requests.
 // Needs a production build (npm run build) when it starts the server. Talks to 127.0.0.1 only.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,6 +30,7 @@ const { values: args } = parseArgs({
     'database-url': { type: 'string' },
     'altaviz-home': { type: 'string' },
     requests: { type: 'string', default: '200' },
+    warmup: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '4' },
     'max-seconds': { type: 'string', default: '60' },
     'p95-max': { type: 'string' },
@@ -94,7 +97,7 @@ try {
   const only = args.only ? new RegExp(args.only) : null;
   const results = [];
   for (const [name, next] of routes.filter(([name]) => !only || only.test(name))) {
-    for (let i = 0; i < 5; i++) await fetch(base + next()).then((r) => r.arrayBuffer()).catch(() => undefined); // warm up
+    for (let i = 0; i < Number(args.warmup); i++) await fetch(base + next()).then((r) => r.arrayBuffer()).catch(() => undefined);
     const cpu0 = serverCpuMs();
     const r = await measure(next);
     const cpu1 = serverCpuMs();
